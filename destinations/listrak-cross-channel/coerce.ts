@@ -1,0 +1,121 @@
+import type { AttributeType } from './api'
+
+export type SchemaAttrs = Record<string, AttributeType>
+
+export type CoercionResult = { ok: true; dataFields: Record<string, string> } | { ok: false; message: string }
+
+type Coerced = { ok: true; value: string } | { ok: false; reason: string }
+
+const INTEGER_PATTERN = /^[+-]?\d+$/
+const DECIMAL_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+// ISO 8601 calendar date, optionally with a time and an offset: 2024-03-01, 2024-03-01T12:30:00.5Z, ...+02:00
+const ISO_DATE_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
+// Epoch values below this many are seconds (it is the year 5138 in seconds), above it milliseconds.
+const EPOCH_MILLISECONDS_FROM = 1e11
+
+const fail = (reason: string): Coerced => ({ ok: false, reason })
+const done = (value: string): Coerced => ({ ok: true, value })
+
+function coerceString(value: unknown): Coerced {
+  if (typeof value === 'string') return done(value)
+  if (typeof value === 'number' || typeof value === 'boolean') return done(String(value))
+  return done(JSON.stringify(value))
+}
+
+function coerceInt(value: unknown): Coerced {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return done(String(value))
+    return fail(Number.isInteger(value) ? 'beyond the range of exact integers' : 'not an integer')
+  }
+  if (typeof value === 'string' && INTEGER_PATTERN.test(value.trim())) {
+    const parsed = Number(value.trim())
+    if (Number.isSafeInteger(parsed)) return done(String(parsed))
+    return fail('beyond the range of exact integers')
+  }
+  return fail('not an integer')
+}
+
+function coerceDouble(value: unknown): Coerced {
+  if (typeof value === 'number') return Number.isFinite(value) ? done(String(value)) : fail('not a finite number')
+  if (typeof value === 'string' && DECIMAL_PATTERN.test(value.trim())) {
+    const parsed = Number(value.trim())
+    if (Number.isFinite(parsed)) return done(String(parsed))
+  }
+  return fail('not a finite number')
+}
+
+function fromEpoch(epoch: number): Coerced {
+  const milliseconds = Math.abs(epoch) < EPOCH_MILLISECONDS_FROM ? epoch * 1000 : epoch
+  const date = new Date(milliseconds)
+  return Number.isNaN(date.getTime()) ? fail('an epoch value out of range') : done(date.toISOString())
+}
+
+function fromIsoString(text: string): Coerced {
+  const match = ISO_DATE_PATTERN.exec(text)
+  if (!match) return fail('not an ISO 8601 date or an epoch timestamp')
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match
+  // A date-time without an offset is read as UTC, as Segment's own timestamps are.
+  const zone = offset.toUpperCase() === 'Z' ? 'Z' : `${offset.slice(0, 3)}:${offset.slice(-2)}`
+  const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${zone}`)
+  if (Number.isNaN(date.getTime())) return fail('not a valid date')
+  // Date rolls 2024-02-30 over into March; refuse it instead of changing the value.
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
+  const valid =
+    calendar.getUTCFullYear() === Number(year) &&
+    calendar.getUTCMonth() === Number(month) - 1 &&
+    calendar.getUTCDate() === Number(day) &&
+    Number(hour) < 24 &&
+    Number(minute) < 60 &&
+    Number(second) < 60
+  return valid ? done(date.toISOString()) : fail('not a valid calendar date')
+}
+
+function coerceDate(value: unknown): Coerced {
+  if (typeof value === 'number') return Number.isFinite(value) ? fromEpoch(value) : fail('not a finite number')
+  if (typeof value !== 'string') return fail('not an ISO 8601 date or an epoch timestamp')
+  const text = value.trim()
+  if (INTEGER_PATTERN.test(text)) return fromEpoch(Number(text))
+  return fromIsoString(text)
+}
+
+const coercers: Record<AttributeType, (value: unknown) => Coerced> = {
+  String: coerceString,
+  Int: coerceInt,
+  Double: coerceDouble,
+  Date: coerceDate
+}
+
+/** Coerces one value to a schema type, as the string Listrak's contract asks for. */
+export function coerceValue(type: AttributeType, value: unknown): Coerced {
+  return coercers[type](value)
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+/**
+ * Turns mapped dataFields into the strings Listrak's contract asks for, typed by the event's
+ * schema. Null and undefined values are left out (Listrak accepts gaps); keys the schema does not
+ * have are left out too, since Listrak would discard them. The first value that cannot be
+ * coerced fails the event with a message naming the field, its type and the value.
+ */
+export function coerceDataFields(dataFields: Record<string, unknown> | undefined, schema: SchemaAttrs): CoercionResult {
+  const coerced: [string, string][] = []
+  for (const [key, value] of Object.entries(dataFields ?? {})) {
+    if (value === null || value === undefined || !Object.hasOwn(schema, key)) continue
+    const type = schema[key]
+    const result = coerceValue(type, value)
+    if (!result.ok) {
+      return {
+        ok: false,
+        message: `dataFields.${key} (${type}) cannot take the value ${describe(value)}: ${result.reason}.`
+      }
+    }
+    coerced.push([key, result.value])
+  }
+  // fromEntries defines own properties, so a key named __proto__ stays data, never a prototype.
+  return { ok: true, dataFields: Object.fromEntries(coerced) }
+}

@@ -1,0 +1,80 @@
+import { getErrorCodeFromHttpStatus } from '@segment/actions-core'
+import type { ErrorCodes, JSONLikeObject } from '@segment/actions-core'
+import type { EventPostResponse, Identifier, ListrakEvent, RecipientDetail } from './api'
+
+/** What happened to one event: the shape both `perform` and `performBatch` turn into their own results. */
+export type EventResult =
+  | { ok: true; status: number; sent?: ListrakEvent; body: JSONLikeObject | string }
+  | {
+      ok: false
+      status: number
+      errortype: keyof typeof ErrorCodes
+      message: string
+      sent?: ListrakEvent
+      body?: JSONLikeObject | string
+    }
+
+const isSuccess = (status: number): boolean => status >= 200 && status < 300
+
+export function failure(
+  status: number,
+  message: string,
+  extra: { errortype?: keyof typeof ErrorCodes; sent?: ListrakEvent; body?: JSONLikeObject | string } = {}
+): EventResult {
+  const errortype = extra.errortype ?? getErrorCodeFromHttpStatus(status)
+  return { ok: false, status, message, errortype, sent: extra.sent, body: extra.body }
+}
+
+const identifierKey = (identifier: Identifier): string =>
+  `${identifier.identifierType}\u0000${identifier.identifierValue.toLowerCase()}`
+
+function groupMessage(group: RecipientDetail): string {
+  const messages = (group.errors ?? []).map((error) => error.errorMessage ?? error.errorType).filter(Boolean)
+  const shown = messages.slice(0, 3).join('; ')
+  const more = messages.length > 3 ? ` (and ${messages.length - 3} more)` : ''
+  return `Listrak rejected the recipient (${group.statusCode})${shown ? `: ${shown}${more}` : ''}`
+}
+
+/**
+ * Maps Listrak's per-recipient answer back to the events of one request. Each `data[]` group lists
+ * the identifiers that received one status; an event takes the status of every group naming one of
+ * its identifiers. When groups disagree about an event (two events sharing an email, one rejected)
+ * the failure wins: a good event reported failed is resent or dead-lettered, never lost, while a
+ * bad event reported sent would be. Events no group mentions take the overall status in `meta`.
+ */
+export function mapRecipientResults(
+  events: ListrakEvent[],
+  response: EventPostResponse,
+  httpStatus: number
+): EventResult[] {
+  const groupsByIdentifier = new Map<string, RecipientDetail[]>()
+  for (const group of response.data ?? []) {
+    for (const identifier of group.identifiers) {
+      const key = identifierKey(identifier)
+      const groups = groupsByIdentifier.get(key)
+      if (groups) groups.push(group)
+      else groupsByIdentifier.set(key, [group])
+    }
+  }
+  const overall = response.meta?.statusCode ?? httpStatus
+  const body = response as JSONLikeObject
+
+  return events.map((event) => {
+    const groups = new Set(
+      event.identifiers.flatMap((identifier) => groupsByIdentifier.get(identifierKey(identifier)) ?? [])
+    )
+    if (groups.size === 0) {
+      return isSuccess(overall)
+        ? { ok: true, status: overall, sent: event, body }
+        : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {
+            sent: event,
+            body
+          })
+    }
+    const rejected = [...groups].find((group) => !isSuccess(group.statusCode))
+    if (rejected)
+      return failure(rejected.statusCode, groupMessage(rejected), { sent: event, body: rejected as JSONLikeObject })
+    const [accepted] = groups
+    return { ok: true, status: accepted.statusCode, sent: event, body: accepted as JSONLikeObject }
+  })
+}

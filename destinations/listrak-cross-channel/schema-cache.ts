@@ -1,0 +1,29 @@
+/**
+ * A small time-bounded cache of promises: concurrent callers asking for the same key while it is
+ * being fetched share one request, and a failed fetch is forgotten at once so the next call retries.
+ */
+export class ExpiringCache<T> {
+  private readonly entries = new Map<string, { expiresAt: number; value: Promise<T> }>()
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 1000,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  get(key: string, load: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(key)
+    if (entry && entry.expiresAt > this.now()) return entry.value
+    const value = load()
+    if (this.entries.size >= this.maxEntries) this.entries.clear()
+    this.entries.set(key, { expiresAt: this.now() + this.ttlMs, value })
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key)
+    })
+    return value
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+}

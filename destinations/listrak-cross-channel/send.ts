@@ -1,0 +1,195 @@
+import { IntegrationError } from '@segment/actions-core'
+import type { RequestClient } from '@segment/actions-core'
+import {
+  apiBase,
+  eventConfigurationUrl,
+  eventDetailSchema,
+  eventPostResponseSchema,
+  eventsUrl,
+  describeFailure,
+  parseApiResponse,
+  readJson
+} from './api'
+import type { ApiLocation, ListrakEvent } from './api'
+import { coerceDataFields } from './coerce'
+import type { SchemaAttrs } from './coerce'
+import { normalizeIdentifiers } from './identifiers'
+import type { IdentifierInput } from './identifiers'
+import { failure, mapRecipientResults } from './results'
+import type { EventResult } from './results'
+import { ExpiringCache } from './schema-cache'
+
+export interface SendSettings extends ApiLocation {
+  clientId: string
+}
+
+export interface SendPayload extends IdentifierInput {
+  eventUID: string
+  dataFields?: Record<string, unknown>
+  batch_bytes?: number
+}
+
+/** Listrak's own limit is not published; 4 MB is Segment's default batch byte bound. */
+export const DEFAULT_BATCH_BYTES = 4_000_000
+const SCHEMA_TTL_MS = 5 * 60 * 1000
+const schemaCache = new ExpiringCache<SchemaAttrs>(SCHEMA_TTL_MS)
+
+const BODY_PREFIX = '{"events":['
+const BODY_SUFFIX = ']}'
+
+interface PreparedEvent {
+  index: number
+  event: ListrakEvent
+  json: string
+}
+
+/**
+ * The one path from mapped payloads to Listrak: group by eventUID, load each event's schema
+ * (cached), normalise identifiers, coerce dataFields, post bodies within the byte bound and map
+ * Listrak's per-recipient answer back. It returns a result for every payload, in order.
+ */
+export async function sendCustomEvents(
+  request: RequestClient,
+  settings: SendSettings,
+  payloads: SendPayload[]
+): Promise<EventResult[]> {
+  apiBase(settings) // refuses an unsafe API URL before anything is sent
+  const results: EventResult[] = new Array<EventResult>(payloads.length)
+  const indicesByEvent = new Map<string, number[]>()
+  payloads.forEach((payload, index) => {
+    const indices = indicesByEvent.get(payload.eventUID)
+    if (indices) indices.push(index)
+    else indicesByEvent.set(payload.eventUID, [index])
+  })
+  for (const [eventUID, indices] of indicesByEvent) {
+    await sendToEvent(request, settings, eventUID, indices, payloads, results)
+  }
+  return results
+}
+
+async function sendToEvent(
+  request: RequestClient,
+  settings: SendSettings,
+  eventUID: string,
+  indices: number[],
+  payloads: SendPayload[],
+  results: EventResult[]
+): Promise<void> {
+  let schema: SchemaAttrs
+  try {
+    schema = await loadSchema(request, settings, eventUID)
+  } catch (error) {
+    const result = failureFromError(error)
+    for (const index of indices) results[index] = result
+    return
+  }
+
+  const prepared: PreparedEvent[] = []
+  for (const index of indices) {
+    const payload = payloads[index]
+    const identifiers = normalizeIdentifiers(payload)
+    if (!identifiers.ok) {
+      results[index] = failure(400, identifiers.message, { errortype: 'PAYLOAD_VALIDATION_FAILED' })
+      continue
+    }
+    const dataFields = coerceDataFields(payload.dataFields, schema)
+    if (!dataFields.ok) {
+      results[index] = failure(400, dataFields.message, { errortype: 'PAYLOAD_VALIDATION_FAILED' })
+      continue
+    }
+    const event: ListrakEvent = { identifiers: identifiers.identifiers, dataFields: dataFields.dataFields }
+    prepared.push({ index, event, json: JSON.stringify(event) })
+  }
+
+  const maxBytes = payloads[indices[0]].batch_bytes ?? DEFAULT_BATCH_BYTES
+  for (const chunk of chunkByBytes(prepared, maxBytes, results)) {
+    const chunkResults = await postEvents(request, settings, eventUID, chunk)
+    chunk.forEach((item, k) => (results[item.index] = chunkResults[k]))
+  }
+}
+
+/** Splits events into request bodies of at most `maxBytes`; an event too large on its own fails alone. */
+function chunkByBytes(prepared: PreparedEvent[], maxBytes: number, results: EventResult[]): PreparedEvent[][] {
+  const chunks: PreparedEvent[][] = []
+  let chunk: PreparedEvent[] = []
+  let size = BODY_PREFIX.length + BODY_SUFFIX.length
+  for (const item of prepared) {
+    const bytes = Buffer.byteLength(item.json)
+    if (bytes + BODY_PREFIX.length + BODY_SUFFIX.length > maxBytes) {
+      results[item.index] = failure(413, `The event is ${bytes} bytes as JSON, more than batch_bytes (${maxBytes}).`, {
+        sent: item.event
+      })
+      continue
+    }
+    const added = bytes + (chunk.length > 0 ? 1 : 0)
+    if (chunk.length > 0 && size + added > maxBytes) {
+      chunks.push(chunk)
+      chunk = []
+      size = BODY_PREFIX.length + BODY_SUFFIX.length
+    }
+    size += chunk.length > 0 ? bytes + 1 : bytes
+    chunk.push(item)
+  }
+  if (chunk.length > 0) chunks.push(chunk)
+  return chunks
+}
+
+async function postEvents(
+  request: RequestClient,
+  settings: SendSettings,
+  eventUID: string,
+  chunk: PreparedEvent[]
+): Promise<EventResult[]> {
+  const events = chunk.map((item) => item.event)
+  let response
+  try {
+    response = await request(eventsUrl(settings, eventUID), {
+      method: 'post',
+      throwHttpErrors: false,
+      headers: { 'content-type': 'application/json' },
+      body: BODY_PREFIX + chunk.map((item) => item.json).join(',') + BODY_SUFFIX
+    })
+  } catch (error) {
+    const result = failureFromError(error)
+    return events.map((event) => ({ ...result, sent: event }))
+  }
+
+  const body = readJson(response)
+  if (response.status >= 200 && response.status < 300) {
+    const parsed = eventPostResponseSchema.safeParse(body)
+    // A 2xx without a readable body still means Listrak took the request.
+    return mapRecipientResults(events, parsed.success ? parsed.data : {}, response.status)
+  }
+  const message =
+    response.status === 401 ? 'Listrak rejected the access token (HTTP 401).' : describeFailure(response.status, body)
+  return events.map((event) => failure(response.status, message, { sent: event, body: response.content }))
+}
+
+function loadSchema(request: RequestClient, settings: SendSettings, eventUID: string): Promise<SchemaAttrs> {
+  const key = `${apiBase(settings)}\u0000${settings.clientId}\u0000${eventUID}`
+  return schemaCache.get(key, async () => {
+    const response = await request(eventConfigurationUrl(settings, eventUID), { method: 'get', throwHttpErrors: false })
+    if (response.status === 404) {
+      throw new IntegrationError(
+        `Listrak has no event configuration with eventUID "${eventUID}" (HTTP 404).`,
+        'NOT_FOUND',
+        404
+      )
+    }
+    return parseApiResponse(response, eventDetailSchema).data.eventSchemaAttrs
+  })
+}
+
+/**
+ * An error instead of an answer: a status-bearing error keeps its status; no HTTP answer at all
+ * (a timeout, a refused or reset connection) is worth retrying.
+ */
+function failureFromError(error: unknown): EventResult {
+  const { status, code, message } = error as { status?: unknown; code?: string; message?: string }
+  if (typeof status === 'number') return failure(status, message ?? `HTTP ${status}`)
+  if (code === 'ETIMEDOUT') return failure(408, `The request to Listrak timed out: ${message ?? 'no answer'}`)
+  const cause = (error as { cause?: { code?: string } }).cause?.code
+  return failure(503, `Could not reach Listrak: ${code ?? cause ?? message ?? String(error)}`, {
+    errortype: 'RETRYABLE_ERROR'
+  })
+}

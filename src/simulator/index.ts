@@ -1,0 +1,5 @@
+export { startSimulator, API_PREFIX, TOKEN_PATH, STATS_PATH } from './server'
+export type { JournalEntry, RunningSimulator, SimulatorOptions, SimulatorState, SimulatorStats } from './server'
+export { DEFAULT_CLIENT, DEFAULT_EVENT_CONFIGURATIONS, parseSimulatorConfig } from './config'
+export type { EventConfiguration, SimulatorConfig, SimulatorConfigInput } from './config'
+export { contractValidator } from './contract'

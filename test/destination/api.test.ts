@@ -1,0 +1,45 @@
+import { apiBase, safeUrl } from '../../destinations/listrak-cross-channel/api'
+import { ExpiringCache } from '../../destinations/listrak-cross-channel/schema-cache'
+
+describe('safeUrl', () => {
+  it.each([
+    'https://api.listrak.com/crosschannel/v1',
+    'http://localhost:4010',
+    'http://127.0.0.1:1/x',
+    'http://[::1]:80'
+  ])('accepts %s', (url) => expect(() => safeUrl(url, 'API URL')).not.toThrow())
+
+  it.each(['http://api.listrak.com', 'http://10.0.0.5', 'http://localhost.evil.com', 'ftp://localhost'])(
+    'refuses %s',
+    (url) => expect(() => safeUrl(url, 'API URL')).toThrow(/API URL setting .* must use https/)
+  )
+
+  it('names the setting of a URL that does not parse', () => {
+    expect(() => safeUrl('not a url', 'token URL')).toThrow('The token URL setting "not a url" is not a valid URL.')
+  })
+
+  it('defaults the API to production, without a trailing slash', () => {
+    expect(apiBase({})).toBe('https://api.listrak.com/crosschannel/v1')
+    expect(apiBase({ apiUrl: 'http://localhost:1/v1/' })).toBe('http://localhost:1/v1')
+  })
+})
+
+describe('ExpiringCache', () => {
+  it('shares one load between callers until it expires', async () => {
+    let now = 0
+    let loads = 0
+    const cache = new ExpiringCache<number>(1000, 10, () => now)
+    const load = () => Promise.resolve(++loads)
+    expect(await Promise.all([cache.get('k', load), cache.get('k', load)])).toEqual([1, 1])
+    now = 999
+    expect(await cache.get('k', load)).toBe(1)
+    now = 1000
+    expect(await cache.get('k', load)).toBe(2)
+  })
+
+  it('forgets a failed load so the next call tries again', async () => {
+    const cache = new ExpiringCache<number>(1000)
+    await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down')
+    expect(await cache.get('k', () => Promise.resolve(5))).toBe(5)
+  })
+})

@@ -1,0 +1,65 @@
+import type { ListrakEvent } from '../../destinations/listrak-cross-channel/api'
+import { mapRecipientResults } from '../../destinations/listrak-cross-channel/results'
+
+const email = (value: string) => ({ identifierType: 'EmailAddress' as const, identifierValue: value })
+const event = (...identifiers: ListrakEvent['identifiers']): ListrakEvent => ({ identifiers, dataFields: {} })
+
+describe('mapRecipientResults', () => {
+  it('maps groups back to the events that carried their identifiers', () => {
+    const results = mapRecipientResults(
+      [event(email('a@x.com')), event(email('b@x.com')), event(email('c@x.com'))],
+      {
+        data: [
+          { statusCode: 200, identifiers: [email('a@x.com'), email('c@x.com')] },
+          { statusCode: 400, identifiers: [email('b@x.com')], errors: [{ errorMessage: 'bad' }] }
+        ]
+      },
+      200
+    )
+    expect(results.map((result) => result.status)).toEqual([200, 400, 200])
+    expect(results[1]).toMatchObject({ ok: false, message: 'Listrak rejected the recipient (400): bad' })
+  })
+
+  it('matches identifiers whatever the case Listrak echoes them in', () => {
+    const [result] = mapRecipientResults(
+      [event(email('a@x.com'))],
+      { data: [{ statusCode: 400, identifiers: [email('A@X.com')] }] },
+      200
+    )
+    expect(result.status).toBe(400)
+  })
+
+  it('gives events no group mentions the overall status in meta, failure included', () => {
+    expect(
+      mapRecipientResults([event(email('a@x.com'))], { data: [], meta: { statusCode: 207 } }, 200)[0]
+    ).toMatchObject({ ok: true, status: 207 })
+    expect(
+      mapRecipientResults([event(email('a@x.com'))], { meta: { statusCode: 500, message: 'partial outage' } }, 200)[0]
+    ).toMatchObject({ ok: false, status: 500, message: 'partial outage' })
+    expect(mapRecipientResults([event(email('a@x.com'))], {}, 202)[0]).toMatchObject({ ok: true, status: 202 })
+  })
+
+  it('lets a failure win when groups disagree about an event, so nothing is reported sent that was not', () => {
+    const results = mapRecipientResults(
+      [event(email('a@x.com')), event(email('a@x.com'))],
+      {
+        data: [
+          { statusCode: 200, identifiers: [email('a@x.com')] },
+          { statusCode: 400, identifiers: [email('a@x.com')], errors: [{ errorMessage: 'bad field' }] }
+        ]
+      },
+      200
+    )
+    expect(results.map((result) => result.status)).toEqual([400, 400])
+  })
+
+  it('shortens a long list of errors', () => {
+    const errors = Array.from({ length: 5 }, (_, i) => ({ errorMessage: `e${i}` }))
+    const [result] = mapRecipientResults(
+      [event(email('a@x.com'))],
+      { data: [{ statusCode: 400, identifiers: [email('a@x.com')], errors }] },
+      200
+    )
+    expect(result).toMatchObject({ message: 'Listrak rejected the recipient (400): e0; e1; e2 (and 2 more)' })
+  })
+})
