@@ -125,12 +125,26 @@ export interface ClientCredentials extends ApiLocation {
   clientSecret: string
 }
 
+const pendingTokens = new Map<string, Promise<string>>()
+
 /**
- * OAuth2 client-credentials exchange. It uses a request client of its own so that no
- * `Authorization: Bearer` header from `extendRequest` rides along on the token request.
- * Messages name the status, never the secret.
+ * OAuth2 client-credentials exchange. Concurrent callers with the same credentials share one
+ * token request, so that many batches meeting an expired token at once cause one refresh, not a storm.
  */
-export async function fetchAccessToken(credentials: ClientCredentials): Promise<string> {
+export function fetchAccessToken(credentials: ClientCredentials): Promise<string> {
+  const key = [credentials.tokenUrl, credentials.clientId, credentials.clientSecret].join('\u0000')
+  const pending = pendingTokens.get(key)
+  if (pending) return pending
+  const token = requestToken(credentials).finally(() => pendingTokens.delete(key))
+  pendingTokens.set(key, token)
+  return token
+}
+
+/**
+ * Uses a request client of its own so that no `Authorization: Bearer` header from
+ * `extendRequest` rides along on the token request. Messages name the status, never the secret.
+ */
+async function requestToken(credentials: ClientCredentials): Promise<string> {
   const url = safeUrl(credentials.tokenUrl || DEFAULT_TOKEN_URL, 'token URL').href
   const request = createRequestClient()
   const response = await request(url, {

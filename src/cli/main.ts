@@ -2,9 +2,11 @@
 import { version } from '../../package.json'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
+import { backfillCommand } from './backfill'
+import { demoCommand } from './demo'
 import { simulatorCommand } from './simulator'
 
-const commands: Command[] = [simulatorCommand]
+const commands: Command[] = [backfillCommand, simulatorCommand, demoCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((command) => command.name.length))

@@ -2,33 +2,33 @@ import { once } from 'node:events'
 import { runCli, spawnCli } from './run-cli'
 
 describe('listrak', () => {
-  it('prints its commands with --help and exits 0', () => {
-    const run = runCli(['--help'])
+  it('prints its commands with --help and exits 0', async () => {
+    const run = await runCli(['--help'])
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/Usage: listrak <command>/)
     expect(run.stdout).toMatch(/simulator/)
   })
 
-  it('exits 2 with the usage for an unknown command', () => {
-    const run = runCli(['frobnicate'])
+  it('exits 2 with the usage for an unknown command', async () => {
+    const run = await runCli(['frobnicate'])
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(/unknown command "frobnicate"/)
   })
 })
 
 describe('listrak simulator', () => {
-  it('documents its options', () => {
-    const run = runCli(['simulator', '--help'])
+  it('documents its options', async () => {
+    const run = await runCli(['simulator', '--help'])
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/--port N[\s\S]*--config FILE[\s\S]*--journal FILE/)
   })
 
-  it('refuses a bad option or config with exit 2 and names the problem', () => {
-    expect(runCli(['simulator', '--port', 'eighty'])).toMatchObject({
+  it('refuses a bad option or config with exit 2 and names the problem', async () => {
+    expect(await runCli(['simulator', '--port', 'eighty'])).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--port must be/)
     })
-    expect(runCli(['simulator', '--config', '/no/such/file.json'])).toMatchObject({
+    expect(await runCli(['simulator', '--config', '/no/such/file.json'])).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/Cannot read --config \/no\/such\/file.json/)
     })

@@ -1,24 +1,34 @@
-import { spawn, spawnSync } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams, SpawnSyncReturns } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import path from 'node:path'
 
 const root = path.join(__dirname, '..', '..')
 const nodeArgs = ['-r', 'ts-node/register/transpile-only', path.join(root, 'src', 'cli', 'main.ts')]
 
-/** Runs `listrak ...` from the sources, as a real child process. */
-export function runCli(
-  args: string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv } = {}
-): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...nodeArgs, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    input: options.input,
-    env: { ...process.env, ...options.env },
-    timeout: 60_000
-  })
+export interface CliRun {
+  status: number | null
+  stdout: string
+  stderr: string
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [...nodeArgs, ...args], { cwd: root, env: { ...process.env, ...env } })
+}
+
+/**
+ * Runs `listrak ...` from the sources as a real child process. Asynchronous on purpose: the
+ * simulator it talks to runs in this process and must keep answering while the child runs.
+ */
+export async function runCli(
+  args: string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}
+): Promise<CliRun> {
+  const child = spawnCli(args, options.env)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  child.stdin.end(options.input ?? '')
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  return { status, stdout, stderr }
 }

@@ -1,0 +1,5 @@
+export { Backfill, BackfillAbort } from './runner'
+export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts, RetryPolicy } from './runner'
+export { loadBackfillConfig, parseBackfillConfig, ConfigError } from './config'
+export type { BackfillConfig } from './config'
+export { startCaptureProxy } from './capture-proxy'

@@ -1,0 +1,59 @@
+import type { BackfillProgress } from '../backfill'
+
+export type ProgressMode = 'bar' | 'lines' | 'quiet'
+
+const number = new Intl.NumberFormat('en-US')
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+
+function duration(ms: number): string {
+  const seconds = Math.round(ms / 1000)
+  const minutes = Math.floor(seconds / 60)
+  return `${minutes}:${String(seconds % 60).padStart(2, '0')}`
+}
+
+function rate(progress: BackfillProgress): number {
+  return progress.elapsedMs > 0 ? (progress.counts.read * 1000) / progress.elapsedMs : 0
+}
+
+/** One status line: how far, how fast, what happened, how long still. */
+export function describeProgress(progress: BackfillProgress, width = 20): string {
+  const { bytesRead, totalBytes, counts } = progress
+  const parts: string[] = []
+  if (totalBytes) {
+    const fraction = Math.min(1, bytesRead / totalBytes)
+    const filled = Math.round(fraction * width)
+    parts.push(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`)
+    parts.push(`${megabytes(bytesRead)}/${megabytes(totalBytes)}`)
+  } else {
+    parts.push(megabytes(bytesRead))
+  }
+  parts.push(`${number.format(Math.round(rate(progress)))} ev/s`)
+  parts.push(`accepted ${number.format(counts.accepted)}`, `rejected ${number.format(counts.rejected)}`)
+  if (totalBytes && bytesRead > 0 && bytesRead < totalBytes) {
+    parts.push(`ETA ${duration(((totalBytes - bytesRead) * progress.elapsedMs) / bytesRead)}`)
+  }
+  return parts.join('  ')
+}
+
+/**
+ * Shows progress on stderr: a bar redrawn in place on a terminal, a status line every few seconds
+ * otherwise (logs, CI), nothing when quiet.
+ */
+export function showProgress(
+  source: { progress(): BackfillProgress },
+  mode: ProgressMode,
+  stream: NodeJS.WritableStream = process.stderr
+): () => void {
+  if (mode === 'quiet') return () => undefined
+  const timer = setInterval(
+    () => {
+      const line = describeProgress(source.progress())
+      stream.write(mode === 'bar' ? `\r\x1b[2K${line}` : `backfill: ${line}\n`)
+    },
+    mode === 'bar' ? 200 : 5000
+  )
+  return () => {
+    clearInterval(timer)
+    if (mode === 'bar') stream.write('\r\x1b[2K')
+  }
+}

@@ -1,0 +1,232 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { startSimulator } from '../../src/simulator'
+import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
+import { json, ORDER_EVENT, startLocalServer } from '../helpers'
+import { arrivals, backfillOptions, readDeadLetters, runBackfill, workDir, writeExport } from './fixtures'
+
+async function withSimulator<T>(
+  config: SimulatorConfigInput,
+  run: (simulator: RunningSimulator) => Promise<T>
+): Promise<T> {
+  const simulator = await startSimulator({ config })
+  try {
+    return await run(simulator)
+  } finally {
+    await simulator.close()
+  }
+}
+
+const order = (
+  orderId: string,
+  properties: Record<string, unknown> = {},
+  traits: Record<string, unknown> = { email: `${orderId}@example.com` }
+) =>
+  JSON.stringify({
+    type: 'track',
+    event: 'Order Completed',
+    messageId: `m-${orderId}`,
+    timestamp: '2025-01-01T00:00:00Z',
+    context: { traits },
+    properties: { order_id: orderId, ...properties }
+  })
+
+describe('backfill into the simulator', () => {
+  it('delivers every good event exactly once, dead-letters the bad lines, and its counts add up', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const { file, lines, orderIds } = writeExport(dir, 300, {
+        5: '{"type":"track","event":',
+        10: '',
+        20: order('NO-ID', {}, {}),
+        30: order('BAD-INT', { quantity: 2.5 }),
+        40: order('BAD-DATE').replace('2025-01-01T00:00:00Z', 'soon'),
+        50: JSON.stringify({ type: 'identify', traits: { email: 'a@example.com' } }),
+        60: '[1, 2, 3]'
+      })
+      appendFileSync(file, `${lines[1]}\n`) // line 2 again, same messageId: a repeat in the export
+
+      const report = await runBackfill(backfillOptions(simulator, dir, [file]))
+
+      const bad = new Set(['NO-ID', 'BAD-INT', 'BAD-DATE'])
+      const good = orderIds.filter((id) => !bad.has(id))
+      const arrived = arrivals(simulator)
+      expect([...arrived.keys()].sort()).toEqual([...good].sort())
+      expect([...arrived.values()].every((count) => count === 1)).toBe(true)
+
+      expect(report.outcome).toBe('completed')
+      expect(report.counts).toEqual({
+        read: 307,
+        accepted: 300,
+        rejected: 5,
+        filtered: 1,
+        duplicates: 1,
+        blankLines: 1
+      })
+      const { read, accepted, rejected, filtered, duplicates } = report.counts
+      expect(read).toBe(accepted + rejected + filtered + duplicates)
+
+      const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
+      expect(letters.map((letter) => letter.deadLetter.line).sort((a, b) => a - b)).toEqual([5, 20, 30, 40, 60])
+      const byLine = new Map(letters.map((letter) => [letter.deadLetter.line, letter]))
+      expect(byLine.get(5)).toMatchObject({
+        raw: '{"type":"track","event":',
+        deadLetter: { status: null, reason: expect.stringMatching(/line 5 of .*not valid JSON/) }
+      })
+      expect(byLine.get(20)).toMatchObject({
+        event: { properties: { order_id: 'NO-ID' } },
+        deadLetter: { status: 400, reason: expect.stringMatching(/no usable identifier/) }
+      })
+      expect(byLine.get(30)?.deadLetter.reason).toMatch(/dataFields\.itemCount \(Int\) cannot take the value 2\.5/)
+      expect(byLine.get(40)?.deadLetter.reason).toMatch(/dataFields\.orderDate \(Date\)/)
+      expect(byLine.get(60)?.deadLetter.reason).toMatch(/not a JSON object/)
+    }))
+
+  it('still delivers everything through 500s, 503s, resets, 429s and tokens that expire mid-run', () =>
+    withSimulator(
+      {
+        tokenLifetimeSeconds: 0.3,
+        rateLimit: { requestsPerSecond: 40, burst: 4 },
+        faults: { errorRate: 0.15, resetRate: 0.05, latencyMs: 5, latencyJitterMs: 10 },
+        seed: 11
+      },
+      async (simulator) => {
+        const dir = workDir()
+        const { file, orderIds } = writeExport(dir, 600)
+        const report = await runBackfill(
+          backfillOptions(simulator, dir, [file], { batch: { size: 25, bytes: 4_000_000 }, concurrency: 4 })
+        )
+        const arrived = arrivals(simulator)
+        expect(report.outcome).toBe('completed')
+        expect(report.counts).toMatchObject({ accepted: 600, rejected: 0 })
+        expect([...arrived.keys()].sort()).toEqual([...orderIds].sort())
+        expect([...arrived.values()].every((count) => count === 1)).toBe(true)
+        expect(report.retries).toBeGreaterThan(0)
+        expect(report.throttled).toBeGreaterThan(0)
+        expect(simulator.state.stats.status5xx).toBeGreaterThan(0)
+        expect(simulator.state.stats.tokensIssued).toBeGreaterThan(1)
+        expect(existsSync(path.join(dir, 'dead-letters.ndjson'))).toBe(false)
+      }
+    ))
+
+  it('gives up on an event after the retry limit and dead-letters it with the last error', () =>
+    withSimulator({ faults: { errorRate: 1 } }, async (simulator) => {
+      const dir = workDir()
+      const { file } = writeExport(dir, 3)
+      const report = await runBackfill(
+        backfillOptions(simulator, dir, [file], { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } })
+      )
+      expect(report.counts).toMatchObject({ accepted: 0, rejected: 3 })
+      const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
+      expect(letters[0].deadLetter).toMatchObject({
+        status: expect.any(Number),
+        reason: expect.stringMatching(/gave up after 3 attempts/)
+      })
+    }))
+
+  it('stops when interrupted, checkpoints only finished lines, and a second run completes without sending anything twice', () =>
+    withSimulator({ faults: { latencyMs: 20 } }, async (simulator) => {
+      const dir = workDir()
+      const { file, orderIds } = writeExport(dir, 600)
+      const checkpointPath = path.join(dir, 'checkpoint.json')
+      const interrupt = new AbortController()
+      const watcher = setInterval(() => {
+        if (simulator.state.journal.length >= 150) interrupt.abort()
+      }, 5)
+      const first = await runBackfill(
+        backfillOptions(simulator, dir, [file], {
+          checkpointPath,
+          signal: interrupt.signal,
+          batch: { size: 20, bytes: 4_000_000 }
+        })
+      )
+      clearInterval(watcher)
+      expect(first.outcome).toBe('aborted')
+      const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {
+        complete: boolean
+        counts: { accepted: number }
+      }
+      expect(checkpoint.complete).toBe(false)
+      expect(checkpoint.counts.accepted).toBe(simulator.state.journal.length)
+
+      const second = await runBackfill(
+        backfillOptions(simulator, dir, [file], { checkpointPath, batch: { size: 20, bytes: 4_000_000 } })
+      )
+      expect(second.outcome).toBe('completed')
+      expect(second.resume?.alreadyFinished).toBe(checkpoint.counts.accepted)
+      expect(second.counts.accepted).toBe(600)
+      const arrived = arrivals(simulator)
+      expect([...arrived.keys()].sort()).toEqual([...orderIds].sort())
+      expect([...arrived.values()].every((count) => count === 1)).toBe(true)
+
+      const third = await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
+      expect(third.outcome).toBe('already-complete')
+      expect(simulator.state.journal).toHaveLength(600)
+    }))
+
+  it('refuses a checkpoint written for other inputs', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const { file } = writeExport(dir, 5)
+      const { file: other } = writeExport(dir, 5, {}, 'other.ndjson')
+      const checkpointPath = path.join(dir, 'checkpoint.json')
+      await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
+      await expect(runBackfill(backfillOptions(simulator, dir, [other], { checkpointPath }))).rejects.toThrow(
+        /belongs to a run of/
+      )
+    }))
+
+  it('aborts at once when the credentials are refused', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const { file } = writeExport(dir, 5)
+      const options = backfillOptions(simulator, dir, [file])
+      const report = await runBackfill({ ...options, settings: { ...options.settings, clientSecret: 'wrong' } })
+      expect(report.outcome).toBe('aborted')
+      expect(report.abortReason).toMatch(/Authentication failed: .*refused the client credentials/)
+      expect(report.abortReason).not.toContain('wrong')
+      expect(report.counts.read).toBe(0)
+    }))
+})
+
+describe('backfill against a server that rejects a whole batch for one bad event', () => {
+  it('splits the batch until the bad event stands alone, and delivers the rest', async () => {
+    const accepted: string[] = []
+    const server = await startLocalServer((request, response) => {
+      if (request.url.endsWith('/OAuth2/Token')) return json(response, 200, { access_token: 't', expires_in: 600 })
+      if (request.method === 'GET')
+        return json(response, 200, {
+          data: { eventUID: ORDER_EVENT.eventUID, eventSchemaAttrs: ORDER_EVENT.eventSchemaAttrs }
+        })
+      const body = JSON.parse(request.body) as { events: { dataFields: { orderId: string } }[] }
+      if (body.events.some((event) => event.dataFields.orderId === 'POISON')) {
+        return json(response, 400, { meta: { statusCode: 400, message: 'One or more events are invalid.' } })
+      }
+      accepted.push(...body.events.map((event) => event.dataFields.orderId))
+      json(response, 200, { data: [], meta: { statusCode: 200 } })
+    })
+    try {
+      const dir = workDir()
+      const { file, orderIds } = writeExport(dir, 40, { 17: order('POISON') })
+      const fake = {
+        apiUrl: `${server.url}/crosschannel/v1`,
+        tokenUrl: `${server.url}/OAuth2/Token`,
+        credentials: { clientId: 'c', clientSecret: 's' }
+      }
+      const report = await runBackfill(
+        backfillOptions(fake as unknown as RunningSimulator, dir, [file], { batch: { size: 16, bytes: 4_000_000 } })
+      )
+      expect(report.counts).toMatchObject({ accepted: 40, rejected: 1 })
+      expect(report.splits).toBeGreaterThanOrEqual(4)
+      expect(accepted.sort()).toEqual(orderIds.filter((id) => id !== 'POISON').sort())
+      const [letter] = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
+      expect(letter.deadLetter).toMatchObject({
+        line: 17,
+        status: 400,
+        reason: 'Listrak answered HTTP 400: One or more events are invalid.'
+      })
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -1,0 +1,248 @@
+import { once } from 'node:events'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { startSimulator } from '../../src/simulator'
+import type { RunningSimulator } from '../../src/simulator'
+import { arrivals, readDeadLetters, subscription, workDir, writeExport } from '../backfill/fixtures'
+import { runCli, spawnCli } from './run-cli'
+
+let simulator: RunningSimulator
+let env: NodeJS.ProcessEnv
+beforeAll(async () => {
+  simulator = await startSimulator({ config: { faults: { latencyMs: 10 } } })
+  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+})
+afterAll(() => simulator.close())
+beforeEach(() => simulator.state.journal.splice(0))
+
+function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  const file = path.join(dir, 'backfill.json')
+  const config = {
+    settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+    subscription,
+    batching: { size: 20 },
+    concurrency: 2,
+    retry: { baseDelayMs: 5 },
+    ...extra
+  }
+  writeFileSync(file, JSON.stringify(config))
+  return file
+}
+
+describe('listrak backfill', () => {
+  it('exits 0 when every event is accepted, and writes a report whose counts add up', async () => {
+    const dir = workDir()
+    const { file, orderIds } = writeExport(dir, 100)
+    const report = path.join(dir, 'report.json')
+    const run = await runCli(['backfill', '--config', writeConfig(dir), '--report', report, file], { env })
+    expect(run.stderr).not.toMatch(/error/i)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/Backfill completed/)
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({
+      outcome: 'completed',
+      counts: { read: 100, accepted: 100, rejected: 0 }
+    })
+    expect([...arrivals(simulator).keys()].sort()).toEqual(orderIds.sort())
+  })
+
+  it('exits 3 when events were dead-lettered, and names the dead-letter file', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 10, { 3: 'not json' })
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const run = await runCli(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], { env })
+    expect(run.status).toBe(3)
+    expect(run.stdout).toContain(deadLetters)
+    expect(readDeadLetters(deadLetters)).toMatchObject([{ raw: 'not json', deadLetter: { line: 3 } }])
+  })
+
+  it('reads stdin, gzipped or not', async () => {
+    const dir = workDir()
+    const { file, orderIds } = writeExport(dir, 30)
+    const plain = readFileSync(file)
+    expect(await runCli(['backfill', '--quiet', '--config', writeConfig(dir)], { env, input: plain })).toMatchObject({
+      status: 0,
+      stdout: ''
+    })
+    expect(simulator.state.journal).toHaveLength(30)
+    const gz = path.join(dir, 'export.ndjson.gz')
+    writeFileSync(gz, gzipSync(plain))
+    expect((await runCli(['backfill', '--quiet', '--config', writeConfig(dir), gz], { env })).status).toBe(0)
+    expect(
+      (await runCli(['backfill', '--quiet', '--config', writeConfig(dir), '-'], { env, input: gzipSync(plain) })).status
+    ).toBe(0)
+    const counts = arrivals(simulator)
+    expect([...counts.keys()].sort()).toEqual(orderIds.sort())
+    expect([...counts.values()].every((count) => count === 3)).toBe(true)
+  })
+
+  it('replays a dead-letter file as input', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir)
+    const { file } = writeExport(dir, 5)
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    writeFileSync(
+      deadLetters,
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line, index) =>
+          JSON.stringify({
+            event: JSON.parse(line) as unknown,
+            deadLetter: { file, line: index + 1, status: 503, reason: 'x', at: 'then' }
+          })
+        )
+        .join('\n')
+    )
+    expect((await runCli(['backfill', '--quiet', '--config', config, deadLetters], { env })).status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(5)
+  })
+
+  it('sends nothing in a dry run, and writes the request bodies it would send', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 30, { 2: 'broken' })
+    const payloads = path.join(dir, 'payloads.ndjson')
+    const run = await runCli(
+      [
+        'backfill',
+        '--dry-run',
+        '--payloads',
+        payloads,
+        '--config',
+        writeConfig(dir),
+        '--dead-letter',
+        path.join(dir, 'dl'),
+        file
+      ],
+      { env }
+    )
+    expect(run.status).toBe(3)
+    expect(run.stdout).toMatch(/would send +30/)
+    expect(simulator.state.journal).toHaveLength(0)
+    const bodies = readFileSync(payloads, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { method: string; path: string; body: { events: unknown[] } })
+    expect(bodies.every((body) => body.method === 'POST' && body.path.endsWith('/events'))).toBe(true)
+    expect(bodies.flatMap((body) => body.body.events)).toHaveLength(30)
+  })
+
+  describe('exits 2 for usage and configuration errors, before sending anything', () => {
+    it.each([
+      ['no --config', (dir: string) => ['backfill', path.join(dir, 'x')], /--config is required/],
+      [
+        'a missing config file',
+        (dir: string) => ['backfill', '--config', path.join(dir, 'none.json')],
+        /Cannot read the configuration/
+      ],
+      [
+        'a key of the wrong type',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { concurrency: 'lots' })],
+        /concurrency: .*expected number/i
+      ],
+      ['an unknown key', (dir: string) => ['backfill', '--config', writeConfig(dir, { concurency: 2 })], /concurency/],
+      [
+        'a secret in the file',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { clientSecret: 'shh' } })],
+        /settings\.clientSecret: credentials are read from LISTRAK_CLIENT_SECRET/
+      ],
+      [
+        'plain http to another host',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { apiUrl: 'http://api.example.com' } })],
+        /must use https/
+      ],
+      [
+        'a bad --batch-size',
+        (dir: string) => ['backfill', '--batch-size', '0', '--config', writeConfig(dir)],
+        /--batch-size must be a whole number/
+      ],
+      [
+        'a subscription that does not parse',
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { subscription: { ...subscription, subscribe: 'typo "x"' } })
+        ],
+        /subscription .* does not parse/
+      ]
+    ])('%s', async (_case, args, message) => {
+      const dir = workDir()
+      const run = await runCli(args(dir), { env })
+      expect({ status: run.status, stderr: run.stderr }).toMatchObject({
+        status: 2,
+        stderr: expect.stringMatching(message)
+      })
+      expect(simulator.state.journal).toHaveLength(0)
+    })
+
+    it('missing credentials', async () => {
+      const dir = workDir()
+      const run = await runCli(['backfill', '--config', writeConfig(dir), path.join(dir, 'x')], {
+        env: { LISTRAK_CLIENT_ID: '', LISTRAK_CLIENT_SECRET: '' }
+      })
+      expect(run.status).toBe(2)
+      expect(run.stderr).toMatch(/Set LISTRAK_CLIENT_ID and LISTRAK_CLIENT_SECRET/)
+    })
+  })
+
+  it('exits 1 when the credentials are refused, keeping the checkpoint and never printing the secret', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 5)
+    const checkpoint = path.join(dir, 'cp.json')
+    const run = await runCli(['backfill', '--checkpoint', checkpoint, '--config', writeConfig(dir), file], {
+      env: { ...env, LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234' }
+    })
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/aborted .*refused the client credentials/)
+    expect(run.stdout + run.stderr).not.toContain('a-wrong-secret-1234')
+    expect(JSON.parse(readFileSync(checkpoint, 'utf8'))).toMatchObject({ complete: false, position: null })
+  })
+
+  it('resumes after SIGKILL from its checkpoint: everything arrives, and nothing acknowledged before the kill is sent again', async () => {
+    const dir = workDir()
+    const { file, lines, orderIds } = writeExport(dir, 1200)
+    const checkpoint = path.join(dir, 'cp.json')
+    const config = writeConfig(dir)
+    const child = spawnCli(['backfill', '--quiet', '--checkpoint', checkpoint, '--config', config, file], env)
+    const exited = once(child, 'exit')
+    while (simulator.state.journal.length < 300) await new Promise((resolve) => setTimeout(resolve, 5))
+    child.kill('SIGKILL')
+    await exited
+    const atKill = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
+      position: { line: number } | null
+      finishedAfter: [number, number][]
+      inFlight: number
+    }
+    const arrivedBeforeKill = simulator.state.journal.length
+    expect(arrivedBeforeKill).toBeLessThan(1200)
+
+    const resumed = await runCli(['backfill', '--checkpoint', checkpoint, '--config', config, file], { env })
+    expect(resumed.status).toBe(0)
+    expect(resumed.stdout).toMatch(
+      /resumed from a checkpoint: [\d,]+ events finished before; up to [\d,]+ in flight then were sent again/
+    )
+
+    const counts = arrivals(simulator)
+    expect([...counts.keys()].sort()).toEqual([...orderIds].sort())
+    const finishedAtKill = new Set<string>()
+    lines.forEach((line, index) => {
+      const finished =
+        (atKill.position && index + 1 <= atKill.position.line) || atKill.finishedAfter.some(([, l]) => l === index + 1)
+      if (finished) finishedAtKill.add((JSON.parse(line) as { properties: { order_id: string } }).properties.order_id)
+    })
+    const repeated = [...counts].filter(([, count]) => count > 1).map(([id]) => id)
+    expect(repeated.filter((id) => finishedAtKill.has(id))).toEqual([])
+    expect(repeated.length).toBeLessThanOrEqual(atKill.inFlight)
+    expect([...counts.values()].every((count) => count <= 2)).toBe(true)
+  })
+
+  it('leaves no dead-letter file behind when nothing failed', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 3)
+    await runCli(
+      ['backfill', '--quiet', '--config', writeConfig(dir), '--dead-letter', path.join(dir, 'dl.ndjson'), file],
+      { env }
+    )
+    expect(existsSync(path.join(dir, 'dl.ndjson'))).toBe(false)
+  })
+})
