@@ -1,7 +1,14 @@
-import { createWriteStream } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+/** A write the proxy kept instead of sending. */
+export interface CapturedRequest {
+  method: string
+  path: string
+  /** The parsed JSON body, or its text when it is not JSON. */
+  body: unknown
+}
 
 export interface CaptureProxy {
   /** Point the destination's API base URL here. */
@@ -18,13 +25,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * The dry run's stand-in for the API: reads (GET) go through to `target`, so mapping and
- * validation see the real schemas; writes are written to `outputPath` as NDJSON and answered
- * `200 {}`, so nothing is sent. The destination runs exactly as it would for real.
+ * The stand-in for the API in dry runs and previews: reads (GET) go through to `target`, so mapping
+ * and validation see the real schemas; writes go to `capture` and are answered `200 {}`, so nothing
+ * is sent. The destination runs exactly as it would for real.
  */
-export async function startCaptureProxy(target: string, outputPath: string): Promise<CaptureProxy> {
+export async function startCaptureProxy(
+  target: string,
+  capture: (request: CapturedRequest) => void
+): Promise<CaptureProxy> {
   const base = target.replace(/\/+$/, '')
-  const output = createWriteStream(outputPath)
   const proxy: CaptureProxy = { url: '', captured: 0, close: () => Promise.resolve() }
 
   const server = createServer((request, response) => {
@@ -52,7 +61,7 @@ export async function startCaptureProxy(target: string, outputPath: string): Pro
           // not JSON: keep the text as it is
         }
         proxy.captured++
-        output.write(`${JSON.stringify({ method: request.method, path: request.url, body: parsed })}\n`)
+        capture({ method: request.method ?? 'POST', path: request.url ?? '/', body: parsed })
         reply(200, '{}')
       })
       .catch((error: unknown) => reply(502, JSON.stringify({ error: (error as Error).message })))
@@ -62,7 +71,6 @@ export async function startCaptureProxy(target: string, outputPath: string): Pro
   proxy.close = async () => {
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
-    await new Promise<void>((resolve) => output.end(resolve))
   }
   return proxy
 }

@@ -3,3 +3,4 @@ export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts,
 export { loadBackfillConfig, parseBackfillConfig, ConfigError } from './config'
 export type { BackfillConfig } from './config'
 export { startCaptureProxy } from './capture-proxy'
+export type { CaptureProxy, CapturedRequest } from './capture-proxy'

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
+import { transform } from '@segment/actions-core'
 import type { Destination, JSONObject, SegmentEvent, Subscription } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import { Batcher } from './batcher'
@@ -139,6 +140,12 @@ export class Backfill {
     const action = options.destination.definition.actions[options.subscription.partnerAction]
     if (!action) throw new BackfillAbort(`The destination has no action "${options.subscription.partnerAction}".`)
     const mapping: JSONObject = { ...options.subscription.mapping }
+    try {
+      // A directive of the wrong shape fails on any event: say so now, not once per batch.
+      transform(mapping, {})
+    } catch (error) {
+      throw new BackfillAbort(`subscription.mapping: ${(error as Error).message}`)
+    }
     // The runner's batch limits are the action's too, so that its request bodies agree with them.
     if ('batch_size' in action.fields) mapping.batch_size = options.batch.size
     if ('batch_bytes' in action.fields) mapping.batch_bytes = options.batch.bytes
@@ -287,11 +294,7 @@ export class Backfill {
       )
       results = output[0]?.multistatus ?? []
     } catch (error) {
-      const { status, message } = error as { status?: number; message?: string }
-      if (typeof status === 'number' && status >= 400 && status < 500 && !isRetryable(status)) {
-        throw new BackfillAbort(`${destination.name} refused the run: ${message ?? status}`)
-      }
-      results = items.map(() => ({ status: status ?? 503, errormessage: message ?? 'the batch failed' }))
+      results = items.map(() => resultOfThrow(error, destination.name))
     } finally {
       this.countResponses()
     }
@@ -456,6 +459,22 @@ export class Backfill {
 
 const readOf = (counts: FinishedCounts): number =>
   counts.accepted + counts.rejected + counts.filtered + counts.duplicates
+
+/**
+ * A batch that threw instead of answering. Refused settings or credentials stop the run; a
+ * transport failure (the token endpoint unreachable, say) is retried; anything else is the
+ * mapping failing on some event, which splitting the batch will find.
+ */
+function resultOfThrow(error: unknown, destination: string): Result {
+  const { status, message, code, name } = error as { status?: number; message?: string; code?: string; name?: string }
+  if (typeof status === 'number' && status >= 400 && status < 500 && !isRetryable(status)) {
+    throw new BackfillAbort(`${destination} refused the run: ${message ?? status}`)
+  }
+  if (typeof status === 'number' || code !== undefined || name === 'FetchError' || name === 'TimeoutError') {
+    return { status: status ?? 503, errormessage: message ?? 'the batch failed' }
+  }
+  return { status: 400, errormessage: `The mapping failed: ${message ?? String(error)}`, errorreporter: 'DESTINATION' }
+}
 
 /** A whole-request rejection: the same non-retryable status and message for every event, from the destination's API. */
 function rejectedWhole(results: Result[]): boolean {

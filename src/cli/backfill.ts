@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
@@ -128,7 +129,10 @@ export const backfillCommand: Command = {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
     }
-    const proxy = values['dry-run'] ? await startCaptureProxy(connection.apiUrl, values.payloads) : undefined
+    const payloads = values['dry-run'] ? createWriteStream(values.payloads) : undefined
+    const proxy = payloads
+      ? await startCaptureProxy(connection.apiUrl, (request) => payloads.write(`${JSON.stringify(request)}\n`))
+      : undefined
     const settings: JSONObject = proxy ? { ...connection.settings, apiUrl: proxy.url } : connection.settings
 
     const interrupt = new AbortController()
@@ -179,6 +183,7 @@ export const backfillCommand: Command = {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await proxy?.close()
+      if (payloads) await new Promise<void>((resolve) => payloads.end(resolve))
       await connection.close()
     }
   }

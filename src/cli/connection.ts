@@ -1,5 +1,6 @@
 import type { JSONObject } from '@segment/actions-core'
 import { DEFAULT_API_URL, DEFAULT_TOKEN_URL, safeUrl } from '../../destinations/listrak-cross-channel/api'
+import type { ClientCredentials } from '../../destinations/listrak-cross-channel/api'
 import { ConfigError } from '../backfill/config'
 import { startSimulator } from '../simulator'
 
@@ -9,7 +10,9 @@ export const CREDENTIAL_ENV = { clientId: 'LISTRAK_CLIENT_ID', clientSecret: 'LI
 export type FileSettings = Record<string, string | number | boolean>
 
 export interface Connection {
+  /** The destination's settings: `credentials` and any other settings of the file. */
   settings: JSONObject
+  credentials: Required<ClientCredentials>
   /** The API base URL the settings point at. */
   apiUrl: string
   /** Said to the user: where events go. Never holds a secret. */
@@ -34,8 +37,10 @@ export async function connect(
   }
   if (options.simulator) {
     const simulator = await startSimulator()
+    const credentials = { ...simulator.credentials, apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
     return {
-      settings: { ...fileSettings, ...simulator.credentials, apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+      settings: { ...fileSettings, ...credentials },
+      credentials,
       apiUrl: simulator.apiUrl,
       target: `the embedded simulator at ${simulator.url}`,
       close: () => simulator.close()
@@ -57,8 +62,10 @@ export async function connect(
   } catch (error) {
     throw new ConfigError((error as Error).message)
   }
+  const credentials = { clientId, clientSecret, apiUrl, tokenUrl }
   return {
-    settings: { ...fileSettings, apiUrl, tokenUrl, clientId, clientSecret },
+    settings: { ...fileSettings, ...credentials },
+    credentials,
     apiUrl,
     target: new URL(apiUrl).origin,
     close: () => Promise.resolve()

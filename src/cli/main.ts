@@ -3,10 +3,22 @@ import { version } from '../../package.json'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { backfillCommand } from './backfill'
+import { configsCommand } from './configs'
 import { demoCommand } from './demo'
+import { mappingCommand } from './mapping'
+import { previewCommand } from './preview'
+import { schemaCommand } from './schema'
 import { simulatorCommand } from './simulator'
 
-const commands: Command[] = [backfillCommand, simulatorCommand, demoCommand]
+const commands: Command[] = [
+  backfillCommand,
+  configsCommand,
+  schemaCommand,
+  previewCommand,
+  mappingCommand,
+  simulatorCommand,
+  demoCommand
+]
 
 function usage(): string {
   const width = Math.max(...commands.map((command) => command.name.length))

@@ -1,4 +1,7 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { Destination } from '@segment/actions-core'
+import type { DestinationDefinition } from '@segment/actions-core'
+import { Backfill } from '../../src/backfill'
 import path from 'node:path'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
@@ -228,5 +231,50 @@ describe('backfill against a server that rejects a whole batch for one bad event
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('backfill driving another destination', () => {
+  it('dead-letters the one event a destination throws on, after splitting the batch around it', async () => {
+    const sent: string[] = []
+    const definition: DestinationDefinition<Record<string, never>> = {
+      name: 'Thrower',
+      mode: 'cloud',
+      actions: {
+        send: {
+          title: 'Send',
+          description: 'Sends ids, and throws on a poisoned one.',
+          fields: { id: { label: 'ID', description: 'The id.', type: 'string', required: true } },
+          perform: () => undefined,
+          performBatch: (_request, { payload }) => {
+            if (payload.some((item: { id: string }) => item.id === 'poison')) throw new Error('cannot handle poison')
+            sent.push(...payload.map((item: { id: string }) => item.id))
+          }
+        }
+      }
+    }
+    const dir = workDir()
+    const file = path.join(dir, 'ids.ndjson')
+    const ids = Array.from({ length: 12 }, (_, i) => (i === 7 ? 'poison' : `id-${i}`))
+    writeFileSync(file, ids.map((id) => JSON.stringify({ type: 'track', properties: { id } })).join('\n'))
+    const report = await new Backfill({
+      destination: new Destination(definition),
+      settings: {},
+      subscription: {
+        subscribe: 'type = "track"',
+        partnerAction: 'send',
+        mapping: { id: { '@path': '$.properties.id' } }
+      },
+      inputs: [file],
+      batch: { size: 12, bytes: 1_000_000 },
+      concurrency: 2,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      deadLetterPath: path.join(dir, 'dl.ndjson')
+    }).run()
+    expect(report.counts).toMatchObject({ accepted: 11, rejected: 1 })
+    expect(sent.sort()).toEqual(ids.filter((id) => id !== 'poison').sort())
+    expect(readDeadLetters(path.join(dir, 'dl.ndjson'))).toMatchObject([
+      { deadLetter: { line: 8, status: 400, reason: 'The mapping failed: cannot handle poison' } }
+    ])
   })
 })

@@ -157,6 +157,15 @@ describe('listrak backfill', () => {
         /--batch-size must be a whole number/
       ],
       [
+        'a mapping directive of the wrong shape',
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { subscription: { ...subscription, mapping: { eventUID: { '@if': { then: 'x' } } } } })
+        ],
+        /subscription\.mapping: @if requires an "exists" key/
+      ],
+      [
         'a subscription that does not parse',
         (dir: string) => [
           'backfill',

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { main } from '../../src/cli/main'
 import { runCli, spawnCli } from './run-cli'
 
 describe('listrak', () => {
@@ -14,6 +15,21 @@ describe('listrak', () => {
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(/unknown command "frobnicate"/)
   })
+})
+
+describe('every command', () => {
+  it.each(['backfill', 'configs', 'schema', 'preview', 'mapping', 'simulator', 'demo'])(
+    '%s has --help',
+    async (name) => {
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
+      const code = await main([name, '--help'])
+      const text = write.mock.calls.map(([chunk]) => String(chunk)).join('')
+      write.mockRestore()
+      expect(code).toBe(0)
+      expect(text).toMatch(new RegExp(`^Usage: listrak ${name}`))
+      expect(text).toMatch(/-h, --help/)
+    }
+  )
 })
 
 describe('listrak simulator', () => {

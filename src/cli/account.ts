@@ -1,0 +1,112 @@
+import { createRequestClient } from '@segment/actions-core'
+import {
+  eventConfigurationListSchema,
+  eventConfigurationsUrl,
+  eventConfigurationUrl,
+  eventDetailSchema,
+  getWithClientCredentials
+} from '../../destinations/listrak-cross-channel/api'
+import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/api'
+import { ConfigError, loadBackfillConfig } from '../backfill/config'
+import type { BackfillConfig } from '../backfill/config'
+import { UsageError } from './command'
+import { connect } from './connection'
+import type { Connection, FileSettings } from './connection'
+
+/** The options every account tool takes to find the API. */
+export const connectionOptions = {
+  config: { type: 'string' },
+  'api-url': { type: 'string' },
+  'token-url': { type: 'string' },
+  simulator: { type: 'boolean', default: false }
+} as const
+
+export const connectionHelp = `  --config FILE       read the API location (settings.apiUrl, settings.tokenUrl) from a
+                      backfill configuration
+  --api-url URL       the Cross Channel API base URL (default: Listrak's production API)
+  --token-url URL     the OAuth2 token URL (default: Listrak's)
+  --simulator         use an embedded API simulator instead (no credentials needed)`
+
+interface ConnectionValues {
+  config?: string
+  'api-url'?: string
+  'token-url'?: string
+  simulator?: boolean
+}
+
+/** Loads a backfill configuration, turning its problems into usage errors (exit 2). */
+export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
+  try {
+    return await loadBackfillConfig(path)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+/** Connects as the options say: flags win over the config file; credentials from the environment. */
+export async function connectFromOptions(values: ConnectionValues, config?: BackfillConfig): Promise<Connection> {
+  const fileSettings: FileSettings = {
+    ...(config ?? (values.config ? await loadConfigOrExit(values.config) : undefined))?.settings
+  }
+  if (values['api-url']) fileSettings.apiUrl = values['api-url']
+  if (values['token-url']) fileSettings.tokenUrl = values['token-url']
+  try {
+    return await connect(fileSettings, { simulator: values.simulator })
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message)
+    throw error
+  }
+}
+
+/** An API failure in words a person can act on: refused credentials, an unknown event, an unreachable API. */
+export class AccountError extends Error {
+  override readonly name = 'AccountError'
+}
+
+function explain(error: unknown, connection: Connection, what: string): AccountError {
+  const { status, message, code } = error as { status?: number; message?: string; code?: string }
+  const cause = (error as { cause?: { code?: string } }).cause?.code
+  if (status === undefined && (code || cause || /fetch|ECONN|ENOTFOUND|socket/i.test(message ?? ''))) {
+    return new AccountError(
+      `Cannot reach the Listrak API at ${new URL(connection.apiUrl).origin} (${code ?? cause ?? message}).`
+    )
+  }
+  if (status === 404) return new AccountError(`Listrak has no ${what}.`)
+  return new AccountError(message ?? String(error))
+}
+
+export async function listConfigurations(connection: Connection): Promise<EventConfiguration[]> {
+  try {
+    const settings = connection.credentials
+    const list = await getWithClientCredentials(
+      createRequestClient(),
+      settings,
+      undefined,
+      eventConfigurationsUrl(settings),
+      eventConfigurationListSchema
+    )
+    return list.data
+  } catch (error) {
+    throw explain(error, connection, 'event configurations')
+  }
+}
+
+export async function getEventDetail(connection: Connection, eventUID: string): Promise<EventDetail> {
+  try {
+    const settings = connection.credentials
+    const detail = await getWithClientCredentials(
+      createRequestClient(),
+      settings,
+      undefined,
+      eventConfigurationUrl(settings, eventUID),
+      eventDetailSchema
+    )
+    return detail.data
+  } catch (error) {
+    throw explain(
+      error,
+      connection,
+      `event configuration with eventUID "${eventUID}" (list them with 'listrak configs')`
+    )
+  }
+}
