@@ -86,8 +86,7 @@ export function* exportLines(options: ExportOptions): Generator<string> {
     const context = {
       library: { name: 'analytics.js', version: '2.11.1' },
       ip: `203.0.113.${Math.floor(next() * 255)}`,
-      userAgent:
-        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5',
       traits: {
         email,
         phone:
@@ -144,7 +143,7 @@ export function* exportLines(options: ExportOptions): Generator<string> {
       continue
     }
 
-    const products = Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
+    const products = Array.from({ length: 1 + Math.floor(next() * 2) }, () => {
       const [sku, name, category, price] = pick(PRODUCTS)
       return { product_id: sku, name, category, price, quantity: 1 + Math.floor(next() * 2) }
     })

@@ -11,6 +11,8 @@ const DECIMAL_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 // ISO 8601 calendar date, optionally with a time and an offset: 2024-03-01, 2024-03-01T12:30:00.5Z, ...+02:00
 const ISO_DATE_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
+// The form Listrak gets dates in, and Segment sends timestamps in: such a value is sent as it is.
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/
 // Epoch values below this many are seconds (it is the year 5138 in seconds), above it milliseconds.
 const EPOCH_MILLISECONDS_FROM = 1e11
 
@@ -51,7 +53,28 @@ function fromEpoch(epoch: number): Coerced {
   return Number.isNaN(date.getTime()) ? fail('an epoch value out of range') : done(date.toISOString())
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Whether the parts name a real moment: no 30 February, no hour 24. */
+function isCalendarMoment(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number
+): boolean {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && minute < 60 && second < 60
+}
+
 function fromIsoString(text: string): Coerced {
+  const canonical = CANONICAL_UTC.exec(text)
+  if (canonical) {
+    const [, year, month, day, hour, minute, second] = canonical.map(Number)
+    return isCalendarMoment(year, month, day, hour, minute, second) ? done(text) : fail('not a valid calendar date')
+  }
   const match = ISO_DATE_PATTERN.exec(text)
   if (!match) return fail('not an ISO 8601 date or an epoch timestamp')
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match
@@ -60,14 +83,7 @@ function fromIsoString(text: string): Coerced {
   const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${zone}`)
   if (Number.isNaN(date.getTime())) return fail('not a valid date')
   // Date rolls 2024-02-30 over into March; refuse it instead of changing the value.
-  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
-  const valid =
-    calendar.getUTCFullYear() === Number(year) &&
-    calendar.getUTCMonth() === Number(month) - 1 &&
-    calendar.getUTCDate() === Number(day) &&
-    Number(hour) < 24 &&
-    Number(minute) < 60 &&
-    Number(second) < 60
+  const valid = isCalendarMoment(Number(year), Number(month), Number(day), Number(hour), Number(minute), Number(second))
   return valid ? done(date.toISOString()) : fail('not a valid calendar date')
 }
 
@@ -103,8 +119,10 @@ function describe(value: unknown): string {
  * coerced fails the event with a message naming the field, its type and the value.
  */
 export function coerceDataFields(dataFields: Record<string, unknown> | undefined, schema: SchemaAttrs): CoercionResult {
-  const coerced: [string, string][] = []
-  for (const [key, value] of Object.entries(dataFields ?? {})) {
+  const coerced: Record<string, string> = {}
+  if (!dataFields) return { ok: true, dataFields: coerced }
+  for (const key of Object.keys(dataFields)) {
+    const value = dataFields[key]
     if (value === null || value === undefined || !Object.hasOwn(schema, key)) continue
     const type = schema[key]
     const result = coerceValue(type, value)
@@ -114,8 +132,10 @@ export function coerceDataFields(dataFields: Record<string, unknown> | undefined
         message: `dataFields.${key} (${type}) cannot take the value ${describe(value)}: ${result.reason}.`
       }
     }
-    coerced.push([key, result.value])
+    // A key named __proto__ must stay data: plain assignment would set a prototype instead.
+    if (key === '__proto__')
+      Object.defineProperty(coerced, key, { value: result.value, enumerable: true, writable: true, configurable: true })
+    else coerced[key] = result.value
   }
-  // fromEntries defines own properties, so a key named __proto__ stays data, never a prototype.
-  return { ok: true, dataFields: Object.fromEntries(coerced) }
+  return { ok: true, dataFields: coerced }
 }

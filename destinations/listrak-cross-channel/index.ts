@@ -53,8 +53,13 @@ const destination: DestinationDefinition<Settings> = {
     },
     refreshAccessToken: async (_request, { settings }) => ({ accessToken: await fetchAccessToken(settings) })
   },
-  // No token yet (the first call of a run): send none, Listrak answers 401 and the framework refreshes.
-  extendRequest: ({ auth }) => (auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {}),
+  extendRequest: ({ auth }) => ({
+    // actions-core would otherwise read a clone of each response and leave the original unread: with
+    // node-fetch, a body over 16 KB (a batch's per-recipient answer) then stalls the clone for ever.
+    skipResponseCloning: true,
+    // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
+    ...(auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {})
+  }),
   presets: [
     {
       name: 'Track Events to a Custom Event',

@@ -60,21 +60,22 @@ export function mapRecipientResults(
   const body = response as JSONLikeObject
 
   return events.map((event) => {
-    const groups = new Set(
-      event.identifiers.flatMap((identifier) => groupsByIdentifier.get(identifierKey(identifier)) ?? [])
-    )
-    if (groups.size === 0) {
-      return isSuccess(overall)
-        ? { ok: true, status: overall, sent: event, body }
-        : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {
-            sent: event,
-            body
-          })
+    let accepted: RecipientDetail | undefined
+    let rejected: RecipientDetail | undefined
+    for (const identifier of event.identifiers) {
+      for (const group of groupsByIdentifier.get(identifierKey(identifier)) ?? []) {
+        if (isSuccess(group.statusCode)) accepted ??= group
+        else rejected ??= group
+      }
     }
-    const rejected = [...groups].find((group) => !isSuccess(group.statusCode))
     if (rejected)
       return failure(rejected.statusCode, groupMessage(rejected), { sent: event, body: rejected as JSONLikeObject })
-    const [accepted] = groups
-    return { ok: true, status: accepted.statusCode, sent: event, body: accepted as JSONLikeObject }
+    if (accepted) return { ok: true, status: accepted.statusCode, sent: event, body: accepted as JSONLikeObject }
+    return isSuccess(overall)
+      ? { ok: true, status: overall, sent: event, body }
+      : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {
+          sent: event,
+          body
+        })
   })
 }

@@ -1,43 +1,29 @@
-import { isDirective, transform } from '@segment/actions-core'
-import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-
-type MappingInput = Parameters<typeof transform>[1]
-
 export interface BatchLimits {
   size: number
   bytes: number
 }
 
 /**
- * Groups items into batches by the values of the action's `batch_keys` (for Listrak, the
- * eventUID), as a CDP's pipeline does before calling `performBatch`. A key whose mapping is a
- * literal is the same for every event; only keys mapped with directives are evaluated, with
- * actions-core's own mapping kit.
+ * Groups items into batches of at most `size` items and `bytes` bytes, one open batch per key (for
+ * an action's `batch_keys`, such as Listrak's eventUID), as a CDP's pipeline does before calling
+ * `performBatch`.
  */
-export class Batcher<T extends { event: SegmentEvent; bytes: number }> {
+export class Batcher<T extends { bytes: number }> {
   private readonly open = new Map<string, { items: T[]; bytes: number; since: number }>()
-  private readonly keyMapping: JSONObject | undefined
 
   constructor(
-    mapping: JSONObject,
-    batchKeys: readonly string[],
     private readonly limits: BatchLimits,
+    private readonly keyOf: (item: T) => string = () => '',
     private readonly now: () => number = Date.now
-  ) {
-    const directives = batchKeys.filter((key) => key in mapping && isDirective(mapping[key]))
-    this.keyMapping =
-      directives.length > 0 ? Object.fromEntries(directives.map((key) => [key, mapping[key]])) : undefined
-  }
+  ) {}
 
   /** Adds an item; returns the batch it completed, if any. */
   add(item: T): T[] | undefined {
-    const key = this.keyMapping ? JSON.stringify(transform(this.keyMapping, item.event as unknown as MappingInput)) : ''
+    const key = this.keyOf(item)
     let batch = this.open.get(key)
     if (batch && batch.bytes + item.bytes > this.limits.bytes) {
-      this.open.delete(key)
-      const full = batch.items
       this.open.set(key, { items: [item], bytes: item.bytes, since: this.now() })
-      return full
+      return batch.items
     }
     if (!batch) {
       batch = { items: [], bytes: 0, since: this.now() }

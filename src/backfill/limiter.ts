@@ -1,23 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
- * Bounded concurrency that adapts to the API, additive increase and multiplicative decrease:
- * a throttled request (429) halves the number of requests allowed at once and pauses new starts
- * for a while that doubles with each throttling in a row; a success adds one slot per `limit`
- * successes, climbing back to `max`. Listrak sends no Retry-After, so this is how the runner finds
- * the rate the API will take.
+ * Bounded concurrency that finds the rate an API will take, since Listrak answers 429 without a
+ * Retry-After. Two controls, both additive-increase, multiplicative-decrease:
+ * - concurrency: a throttled request (429) halves the requests allowed at once; each success adds
+ *   one slot per `limit` successes, back up to `max`;
+ * - pacing: the first 429 sets a gap between request starts from the rate of recent successes,
+ *   each further 429 widens it, and each success narrows it a little, so the runner settles just
+ *   under the API's rate instead of bouncing off it.
  */
 export class AdaptiveLimiter {
   private active = 0
   private limit: number
   private readonly waiting: (() => void)[] = []
-  private pausedUntil = 0
-  private throttledInARow = 0
+  /** Milliseconds between request starts; 0 while nothing was throttled. */
+  private gap = 0
+  private nextStart = 0
+  private readonly recentSuccesses: number[] = []
 
   constructor(
     private readonly max: number,
-    private readonly pauseMs = 250,
-    private readonly maxPauseMs = 10_000
+    private readonly now: () => number = Date.now
   ) {
     this.limit = max
   }
@@ -25,6 +28,11 @@ export class AdaptiveLimiter {
   /** Requests allowed at once right now. */
   get concurrency(): number {
     return Math.max(1, Math.floor(this.limit))
+  }
+
+  /** Requests per second the pacing allows, or undefined when unpaced. */
+  get pace(): number | undefined {
+    return this.gap > 0 ? 1000 / this.gap : undefined
   }
 
   get running(): number {
@@ -35,8 +43,10 @@ export class AdaptiveLimiter {
     while (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve))
     this.active++
     try {
-      const wait = this.pausedUntil - Date.now()
-      if (wait > 0) await sleep(wait)
+      const now = this.now()
+      const start = Math.max(now, this.nextStart)
+      this.nextStart = start + this.gap
+      if (start > now) await sleep(start - now)
       return await task()
     } finally {
       this.active--
@@ -46,15 +56,26 @@ export class AdaptiveLimiter {
 
   throttled(): void {
     this.limit = Math.max(1, this.limit / 2)
-    this.throttledInARow++
-    const pause = Math.min(this.maxPauseMs, this.pauseMs * 2 ** (this.throttledInARow - 1))
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause)
+    const rate = this.recentRate()
+    this.gap = this.gap > 0 ? this.gap * 1.1 : rate > 0 ? 1000 / rate : 100
+    this.nextStart = this.now() + this.gap
   }
 
   succeeded(): void {
-    this.throttledInARow = 0
+    const now = this.now()
+    this.recentSuccesses.push(now)
+    if (this.recentSuccesses.length > 200) this.recentSuccesses.shift()
     this.limit = Math.min(this.max, this.limit + 1 / this.limit)
+    if (this.gap > 0) this.gap = this.gap * 0.998 < 1 ? 0 : this.gap * 0.998
     this.wake()
+  }
+
+  /** Successes per second over the last second (or since the first success, early in a run). */
+  private recentRate(): number {
+    const now = this.now()
+    const recent = this.recentSuccesses.filter((time) => time > now - 1000)
+    if (recent.length < 2) return recent.length
+    return ((recent.length - 1) * 1000) / Math.max(1, recent[recent.length - 1] - recent[0])
   }
 
   /** Woken tasks check for room again, so waking one too many is harmless. */

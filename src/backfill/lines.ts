@@ -54,7 +54,7 @@ async function openInput(spec: InputSpec, options: LineReaderOptions): Promise<{
   }
   const gzip = isGzipName(spec.path)
   const seeked = !gzip && Boolean(spec.afterOffset)
-  const raw = createReadStream(spec.path, { highWaterMark: 1 << 20, start: seeked ? spec.afterOffset : 0 })
+  const raw = createReadStream(spec.path, { highWaterMark: 1 << 17, start: seeked ? spec.afterOffset : 0 })
   countBytes(raw, options)
   return { stream: gzip ? raw.pipe(createGunzip()) : raw, seeked }
 }

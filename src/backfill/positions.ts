@@ -9,10 +9,14 @@ export interface Position {
  * Tracks which lines are finished (accepted, dead-lettered, filtered, skipped) while later lines
  * are still in flight. The watermark is the last line before which everything is finished; lines
  * finished beyond it are listed too, so a resume re-sends only what was really in flight.
- * Memory is bounded by the number of lines between the watermark and the reader.
+ * Memory is bounded by the number of lines between the watermark and the reader; `read` hands out
+ * a ticket number rather than a new object per line.
  */
 export class PositionTracker {
-  private readonly queue: (Position & { done: boolean })[] = []
+  private positions: Position[] = []
+  private finished: boolean[] = []
+  /** The ticket of positions[0]. */
+  private base = 0
   private head = 0
   private watermark: Position | undefined
   private pendingCount = 0
@@ -21,24 +25,24 @@ export class PositionTracker {
     this.watermark = start
   }
 
-  /** Registers a line as read; returns the handle to finish it with. */
-  read(position: Position): Position & { done: boolean } {
-    const entry = { ...position, done: false }
-    this.queue.push(entry)
+  /** Registers a line as read; returns the ticket to finish it with. */
+  read(position: Position): number {
+    this.positions.push(position)
+    this.finished.push(false)
     this.pendingCount++
-    return entry
+    return this.base + this.positions.length - 1
   }
 
-  finish(entry: { done: boolean }): void {
-    if (entry.done) return
-    entry.done = true
+  finish(ticket: number): void {
+    const index = ticket - this.base
+    if (index < this.head || this.finished[index]) return
+    this.finished[index] = true
     this.pendingCount--
-    while (this.head < this.queue.length && this.queue[this.head].done) {
-      const { input, line, end } = this.queue[this.head++]
-      this.watermark = { input, line, end }
-    }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head)
+    while (this.head < this.positions.length && this.finished[this.head]) this.watermark = this.positions[this.head++]
+    if (this.head > 4096 && this.head * 2 > this.positions.length) {
+      this.positions = this.positions.slice(this.head)
+      this.finished = this.finished.slice(this.head)
+      this.base += this.head
       this.head = 0
     }
   }
@@ -50,10 +54,14 @@ export class PositionTracker {
 
   snapshot(): { watermark: Position | undefined; finishedAfter: [number, number][]; inFlight: number } {
     const finishedAfter: [number, number][] = []
-    for (let i = this.head; i < this.queue.length; i++) {
-      const entry = this.queue[i]
-      if (entry.done) finishedAfter.push([entry.input, entry.line])
+    for (let i = this.head; i < this.positions.length; i++) {
+      if (this.finished[i]) finishedAfter.push([this.positions[i].input, this.positions[i].line])
     }
-    return { watermark: this.watermark, finishedAfter, inFlight: this.pendingCount }
+    const watermark = this.watermark && {
+      input: this.watermark.input,
+      line: this.watermark.line,
+      end: this.watermark.end
+    }
+    return { watermark, finishedAfter, inFlight: this.pendingCount }
   }
 }

@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
-import { transform } from '@segment/actions-core'
+import { isDirective, transform } from '@segment/actions-core'
 import type { Destination, JSONObject, SegmentEvent, Subscription } from '@segment/actions-core'
 import { parseFql, validate } from '@segment/destination-subscriptions'
 import { Batcher } from './batcher'
 import type { BatchLimits } from './batcher'
 import { CheckpointWriter, readCheckpoint } from './checkpoint'
+import { compileMapping } from './compiled-mapping'
+import type { CompiledMapping } from './compiled-mapping'
 import type { Checkpoint, FinishedCounts } from './checkpoint'
 import { DeadLetterWriter } from './dead-letters'
 import { MessageIdWindow } from './dedup'
@@ -73,8 +75,11 @@ export interface BackfillProgress {
 }
 
 interface Item {
-  event: SegmentEvent
-  position: Position & { done: boolean }
+  ticket: number
+  /** The line the event came from; its text is kept, not the parsed event, to keep memory small. */
+  line: Line & { text: string }
+  /** What `onBatch` gets: the parsed event, or with a compiled mapping a carrier of its payload. */
+  input: SegmentEvent
   bytes: number
   attempts: number
   lastError?: { status: number; reason: string }
@@ -83,6 +88,10 @@ interface Item {
 type Result = { status: number; errormessage?: string; errorreporter?: string }
 
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
+/** Where the carrier handed to onBatch holds the compiled payload. */
+const PAYLOAD_KEY = '__backfillPayload'
+/** The subscription onBatch gets for carriers: the runner has applied the real one already. */
+const ALREADY_FILTERED = 'type != "already-filtered-by-the-backfill-runner"'
 const isSuccess = (status: number) => status >= 200 && status < 300
 const isRetryable = (status: number) => status === 401 || status === 408 || status === 429 || status >= 500
 
@@ -112,6 +121,7 @@ export class Backfill {
   private readonly subscription: ReturnType<typeof parseFql>
   private readonly settings: JSONObject
   private readonly batcher: Batcher<Item>
+  private readonly compiled: CompiledMapping | undefined
   private tracker = new PositionTracker()
   private checkpoints: CheckpointWriter | undefined
   private abortReason: string | undefined
@@ -140,18 +150,25 @@ export class Backfill {
     const action = options.destination.definition.actions[options.subscription.partnerAction]
     if (!action) throw new BackfillAbort(`The destination has no action "${options.subscription.partnerAction}".`)
     const mapping: JSONObject = { ...options.subscription.mapping }
-    try {
-      // A directive of the wrong shape fails on any event: say so now, not once per batch.
-      transform(mapping, {})
-    } catch (error) {
-      throw new BackfillAbort(`subscription.mapping: ${(error as Error).message}`)
-    }
     // The runner's batch limits are the action's too, so that its request bodies agree with them.
     if ('batch_size' in action.fields) mapping.batch_size = options.batch.size
     if ('batch_bytes' in action.fields) mapping.batch_bytes = options.batch.bytes
-    const batchKeys = mapping.batch_keys ?? action.fields.batch_keys?.default ?? []
-    this.batcher = new Batcher<Item>(mapping, Array.isArray(batchKeys) ? batchKeys.map(String) : [], options.batch)
-    this.settings = { ...options.settings, oauth: {}, subscription: { ...options.subscription, mapping } }
+    try {
+      // A directive of the wrong shape fails on any event: say so now, not once per batch.
+      this.compiled = compileMapping(mapping)
+    } catch (error) {
+      throw new BackfillAbort(`subscription.mapping: ${(error as Error).message}`)
+    }
+    const keys = mapping.batch_keys ?? action.fields.batch_keys?.default ?? []
+    this.batcher = new Batcher<Item>(options.batch, batchKeyOf(mapping, Array.isArray(keys) ? keys.map(String) : []))
+    // With a compiled mapping the runner filters and maps each event itself (with the same
+    // subscription library and a mapping proven identical to mapping-kit's) and hands onBatch a
+    // carrier of the resolved payload, which actions-core's mapping picks up: transformBatch then
+    // only makes its final copy. The parsed event is not kept while its batch is in flight.
+    const actionSubscription = this.compiled
+      ? { ...options.subscription, subscribe: ALREADY_FILTERED, mapping: { '@path': `$.${PAYLOAD_KEY}` } }
+      : { ...options.subscription, mapping }
+    this.settings = { ...options.settings, oauth: {}, subscription: actionSubscription }
   }
 
   progress(): BackfillProgress {
@@ -237,37 +254,47 @@ export class Backfill {
   }
 
   private take(line: Line): void {
-    const position = this.tracker.read(line)
+    const ticket = this.tracker.read(line)
     const file = this.options.inputs[line.input]
     if (line.text === undefined) {
       this.counts.read++
-      this.reject(position, { raw: line.preview ?? '' }, null, `line ${line.line} of ${file}: ${line.problem}`)
+      this.reject(ticket, line, { raw: line.preview ?? '' }, null, `line ${line.line} of ${file}: ${line.problem}`)
       return
     }
     const parsed = parseLine(line.text)
     if (parsed.kind === 'blank') {
       this.counts.blankLines++
-      this.finish(position)
+      this.tracker.finish(ticket)
       return
     }
     this.counts.read++
     if (parsed.kind === 'malformed') {
-      this.reject(position, { raw: parsed.raw }, null, `line ${line.line} of ${file}: ${parsed.reason}`)
+      this.reject(ticket, line, { raw: parsed.raw }, null, `line ${line.line} of ${file}: ${parsed.reason}`)
       return
     }
     const { event } = parsed
     if (!validate(this.subscription, event)) {
       this.counts.filtered++
-      this.finish(position)
+      this.tracker.finish(ticket)
       return
     }
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) {
       this.counts.duplicates++
-      this.finish(position)
+      this.tracker.finish(ticket)
       return
     }
-    const batch = this.batcher.add({ event, position, bytes: line.text.length, attempts: 0 })
+    const input = this.compiled
+      ? ({ [PAYLOAD_KEY]: this.compiled(event as unknown as JSONObject) } as unknown as SegmentEvent)
+      : event
+    const batch = this.batcher.add({ ticket, line: line as Item['line'], input, bytes: line.text.length, attempts: 0 })
     if (batch) this.dispatch(batch)
+  }
+
+  /** The event as read, for a dead letter. */
+  private eventOf(item: Item): SegmentEvent {
+    if (!this.compiled) return item.input
+    const parsed = parseLine(item.line.text)
+    return parsed.kind === 'event' ? parsed.event : item.input
   }
 
   private drainBatches(olderThanMs: number): void {
@@ -289,7 +316,7 @@ export class Backfill {
     let results: Result[]
     try {
       const output = await destination.onBatch(
-        items.map((item) => item.event),
+        items.map((item) => item.input),
         this.settings
       )
       results = output[0]?.multistatus ?? []
@@ -308,7 +335,7 @@ export class Backfill {
       }
       if (isSuccess(result.status)) {
         this.counts.accepted++
-        this.finish(item.position)
+        this.tracker.finish(item.ticket)
       } else if (isRetryable(result.status)) {
         item.lastError = { status: result.status, reason: result.errormessage ?? `HTTP ${result.status}` }
         retry.push(item)
@@ -325,7 +352,13 @@ export class Backfill {
       this.dispatch(items.slice(half))
     } else {
       for (const { item, result } of failed) {
-        this.reject(item.position, { event: item.event }, result.status, result.errormessage ?? `HTTP ${result.status}`)
+        this.reject(
+          item.ticket,
+          item.line,
+          { event: this.eventOf(item) },
+          result.status,
+          result.errormessage ?? `HTTP ${result.status}`
+        )
       }
     }
     this.scheduleRetries(retry)
@@ -341,7 +374,13 @@ export class Backfill {
       item.attempts++
       if (item.attempts >= retry.maxAttempts) {
         const { status, reason } = item.lastError ?? { status: 500, reason: 'unknown error' }
-        this.reject(item.position, { event: item.event }, status, `${reason} (gave up after ${item.attempts} attempts)`)
+        this.reject(
+          item.ticket,
+          item.line,
+          { event: this.eventOf(item) },
+          status,
+          `${reason} (gave up after ${item.attempts} attempts)`
+        )
       } else again.push(item)
     }
     if (again.length === 0) return
@@ -360,7 +399,8 @@ export class Backfill {
   }
 
   private reject(
-    position: Position & { done: boolean },
+    ticket: number,
+    position: Position,
     content: { event: SegmentEvent } | { raw: string },
     status: number | null,
     reason: string
@@ -374,11 +414,7 @@ export class Backfill {
     }
     this.deadLetters.write({ ...content, deadLetter })
     this.counts.rejected++
-    this.finish(position)
-  }
-
-  private finish(position: Position & { done: boolean }): void {
-    this.tracker.finish(position)
+    this.tracker.finish(ticket)
   }
 
   private countResponses(): void {
@@ -459,6 +495,24 @@ export class Backfill {
 
 const readOf = (counts: FinishedCounts): number =>
   counts.accepted + counts.rejected + counts.filtered + counts.duplicates
+
+/**
+ * The batch key of an event: the values of the action's batch keys in its payload. A key whose
+ * mapping is a literal is the same for every event and is not evaluated.
+ */
+function batchKeyOf(mapping: JSONObject, batchKeys: string[]): (item: Item) => string {
+  const mapped = batchKeys.filter((key) => key in mapping && isDirective(mapping[key]))
+  if (mapped.length === 0) return () => ''
+  const keyMapping = Object.fromEntries(mapped.map((key) => [key, mapping[key]]))
+  return (item) => {
+    const payload = (item.input as unknown as Record<string, unknown>)[PAYLOAD_KEY] as
+      Record<string, unknown> | undefined
+    const values = payload
+      ? mapped.map((key) => payload[key])
+      : transform(keyMapping, item.input as unknown as JSONObject)
+    return JSON.stringify(values)
+  }
+}
 
 /**
  * A batch that threw instead of answering. Refused settings or credentials stop the run; a

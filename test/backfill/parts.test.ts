@@ -3,7 +3,6 @@ import { MessageIdWindow } from '../../src/backfill/dedup'
 import { AdaptiveLimiter, backoffDelay } from '../../src/backfill/limiter'
 import { PositionTracker } from '../../src/backfill/positions'
 import { parseLine } from '../../src/backfill/records'
-import type { SegmentEvent } from '@segment/actions-core'
 
 describe('parseLine', () => {
   it('reads events, blank lines and malformed lines', () => {
@@ -54,6 +53,7 @@ describe('PositionTracker', () => {
   it('moves the watermark over finished lines only, and lists those finished beyond it', () => {
     const tracker = new PositionTracker()
     const [a, b, c, d] = [1, 2, 3, 4].map((line) => tracker.read({ input: 0, line, end: line * 10 }))
+    expect(tracker.pending).toBe(4)
     tracker.finish(b)
     tracker.finish(d)
     expect(tracker.snapshot()).toEqual({
@@ -74,16 +74,27 @@ describe('PositionTracker', () => {
     tracker.finish(c)
     expect(tracker.snapshot()).toEqual({ watermark: { input: 0, line: 4, end: 40 }, finishedAfter: [], inFlight: 0 })
   })
+
+  it('keeps its tickets valid as it drops finished lines', () => {
+    const tracker = new PositionTracker()
+    const tickets = Array.from({ length: 10_000 }, (_, i) => tracker.read({ input: 0, line: i + 1, end: i }))
+    for (const ticket of tickets.slice(0, 9000)) tracker.finish(ticket)
+    tracker.finish(tickets[9999])
+    expect(tracker.snapshot()).toEqual({
+      watermark: { input: 0, line: 9000, end: 8999 },
+      finishedAfter: [[0, 10_000]],
+      inFlight: 999
+    })
+    for (const ticket of tickets.slice(9000)) tracker.finish(ticket)
+    expect(tracker.snapshot().watermark?.line).toBe(10_000)
+  })
 })
 
 describe('Batcher', () => {
-  const item = (eventUID: string, bytes = 10) => ({
-    event: { type: 'track', properties: { uid: eventUID } } as unknown as SegmentEvent,
-    bytes
-  })
+  const item = (key: string, bytes = 10) => ({ key, bytes })
 
-  it('fills batches by count and by bytes, one per batch-key value', () => {
-    const batcher = new Batcher({ eventUID: { '@path': '$.properties.uid' } }, ['eventUID'], { size: 2, bytes: 25 })
+  it('fills batches by count and by bytes, one per key', () => {
+    const batcher = new Batcher<{ key: string; bytes: number }>({ size: 2, bytes: 25 }, (i) => i.key)
     expect(batcher.add(item('a'))).toBeUndefined()
     expect(batcher.add(item('b'))).toBeUndefined()
     expect(batcher.add(item('a'))).toHaveLength(2)
@@ -92,16 +103,13 @@ describe('Batcher', () => {
     expect(batcher.drain()).toEqual([[item('b', 20)]])
   })
 
-  it('does not evaluate a literal batch key', () => {
-    const batcher = new Batcher({ eventUID: 'fixed' }, ['eventUID'], { size: 3, bytes: 1000 })
-    batcher.add(item('a'))
-    batcher.add(item('b'))
-    expect(batcher.add(item('c'))).toHaveLength(3)
-  })
-
   it('drains only batches older than asked', () => {
     let now = 0
-    const batcher = new Batcher({}, [], { size: 10, bytes: 1000 }, () => now)
+    const batcher = new Batcher(
+      { size: 10, bytes: 1000 },
+      () => '',
+      () => now
+    )
     batcher.add(item('a'))
     now = 500
     expect(batcher.drain(1000)).toEqual([])
@@ -112,7 +120,7 @@ describe('Batcher', () => {
 
 describe('AdaptiveLimiter', () => {
   it('never runs more than its limit, halves on throttling and climbs back on success', async () => {
-    const limiter = new AdaptiveLimiter(4, 0)
+    const limiter = new AdaptiveLimiter(4)
     let running = 0
     let most = 0
     const task = async () => {
@@ -130,6 +138,22 @@ describe('AdaptiveLimiter', () => {
     expect(limiter.concurrency).toBe(1)
     for (let i = 0; i < 20; i++) limiter.succeeded()
     expect(limiter.concurrency).toBe(4)
+  })
+
+  it('paces starts after a 429 from the rate of recent successes, then loosens the pace with successes', () => {
+    let now = 0
+    const limiter = new AdaptiveLimiter(4, () => now)
+    for (let i = 0; i < 10; i++) {
+      now += 100
+      limiter.succeeded()
+    }
+    expect(limiter.pace).toBeUndefined()
+    limiter.throttled()
+    expect(limiter.pace).toBeCloseTo(10, 5) // one success every 100 ms
+    limiter.throttled()
+    expect(limiter.pace).toBeCloseTo(10 / 1.1, 5)
+    for (let i = 0; i < 50; i++) limiter.succeeded()
+    expect(limiter.pace).toBeGreaterThan(10 / 1.1)
   })
 
   it('backs off exponentially with jitter, within the cap', () => {

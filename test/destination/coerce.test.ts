@@ -23,7 +23,11 @@ const accepts: [AttributeType, unknown, string][] = [
   ['Date', '2024-03-01T10:20', '2024-03-01T10:20:00.000Z'],
   ['Date', 1700000000, '2023-11-14T22:13:20.000Z'],
   ['Date', 1700000000123, '2023-11-14T22:13:20.123Z'],
-  ['Date', '1700000000', '2023-11-14T22:13:20.000Z']
+  ['Date', '1700000000', '2023-11-14T22:13:20.000Z'],
+  ['Date', '2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'],
+  ['Date', '2000-02-29', '2000-02-29T00:00:00.000Z'],
+  ['Date', '0050-06-01T00:00:00.000Z', '0050-06-01T00:00:00.000Z'],
+  ['Date', '0050-06-01', '0050-06-01T00:00:00.000Z']
 ]
 
 const refuses: [AttributeType, unknown, RegExp][] = [
@@ -43,6 +47,10 @@ const refuses: [AttributeType, unknown, RegExp][] = [
   ['Date', '2024-02-30', /not a valid calendar date/],
   ['Date', '2024-13-01', /not a valid/],
   ['Date', '2024-03-01T25:00:00Z', /not a valid/],
+  ['Date', '2023-02-29T00:00:00.000Z', /not a valid calendar date/],
+  ['Date', '1900-02-29', /not a valid calendar date/],
+  ['Date', '2024-03-01T24:00:00.000Z', /not a valid calendar date/],
+  ['Date', '2024-04-31T00:00:00.000Z', /not a valid calendar date/],
   ['Date', NaN, /not a finite number/],
   ['Date', {}, /not an ISO 8601 date/]
 ]

@@ -101,6 +101,23 @@ describe('Destination.onBatch against the simulator', () => {
       expect(simulator.state.stats.eventsAccepted).toBe(0)
     }))
 
+  it('completes batches of 1,000 whose answers run to 70 KB (actions-core must not leave a cloned body unread)', () =>
+    withSimulator({}, async (simulator) => {
+      const destination = new Destination(definition)
+      const events = Array.from({ length: 1000 }, (_, i) =>
+        order({ email: `user${i}@example.com`, order_id: String(i) })
+      )
+      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+      for (let round = 0; round < 2; round++) {
+        const results = await Promise.all([
+          destination.onBatch(events, settings),
+          destination.onBatch(events, settings)
+        ])
+        for (const result of results) expect(statuses(result)).toEqual(Array(1000).fill(200))
+      }
+      expect(simulator.state.stats.eventsAccepted).toBe(2 * 2 * 1000)
+    }))
+
   it('fetches the schema once per eventUID, not per batch', () =>
     withSimulator({}, async (simulator) => {
       const destination = new Destination(definition)

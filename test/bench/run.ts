@@ -1,0 +1,294 @@
+/**
+ * npm run bench [-- --events N] [--runs R] [--out FILE]
+ *
+ * Measures, on one generated export and against one simulator process, events per second and peak
+ * RSS of: (1) the floor, read + split + JSON.parse; (2) a hand-written minimal pipeline; (3)
+ * `listrak backfill` end to end; (4) `listrak backfill --dry-run`; (5) a rate-limited backfill's
+ * goodput against the simulator's capacity, with its share of 429s; (6) peak RSS at 100k and at the
+ * full size. Prints a table of ratios measured in this run and writes it all to a JSON file.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { exportLines } from '../../scripts/sample-export'
+
+const root = path.join(__dirname, '..', '..')
+const work = path.join(root, '.bench')
+const build = path.join(work, 'build')
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js')
+const preload = path.join(build, 'rss-preload.js')
+const ORDER_EVENT_UID = '6f1c1b8e-4d2a-4c1e-9a57-0b9a3f2e8c01'
+const CONCURRENCY = 4
+const BATCH_SIZE = 1000
+
+interface Measurement {
+  events: number
+  ms: number
+  eventsPerSecond: number
+  maxRssMb: number
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+async function generate(count: number): Promise<string> {
+  const file = path.join(work, `export-${count}.ndjson`)
+  if (existsSync(file)) return file
+  process.stderr.write(`generating ${count} events into ${file}\n`)
+  const out = createWriteStream(file)
+  let lines: string[] = []
+  for (const line of exportLines({ count, seed: 2026 })) {
+    lines.push(line)
+    if (lines.length === 10_000) {
+      if (!out.write(`${lines.join('\n')}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      lines = []
+    }
+  }
+  out.end(lines.length > 0 ? `${lines.join('\n')}\n` : '')
+  await new Promise<void>((resolve) => out.once('finish', () => resolve()))
+  return file
+}
+
+/** A simulator in its own process, so that it does not share an event loop with what is measured. */
+async function startSimulator(config: object): Promise<{ apiUrl: string; tokenUrl: string; stop(): void }> {
+  const configFile = path.join(work, `simulator-${Date.now()}.json`)
+  writeFileSync(configFile, JSON.stringify({ recordEvents: false, limits: { maxEventsPerRequest: 10_000 }, ...config }))
+  const child = spawn(process.execPath, [cli, 'simulator', '--port', '0', '--config', configFile])
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('Press Ctrl-C')) resolve()
+    })
+    child.once('exit', () => reject(new Error(`the simulator stopped: ${output}`)))
+  })
+  const apiUrl = /API URL: +(\S+)/.exec(output)?.[1] ?? ''
+  const tokenUrl = /Token URL: +(\S+)/.exec(output)?.[1] ?? ''
+  return { apiUrl, tokenUrl, stop: () => child.kill('SIGINT') }
+}
+
+/** Runs a node script with the RSS preload; returns its stdout and peak RSS. */
+function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; maxRssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', preload, ...args], { env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('exit', (code) => {
+      const rss = /BENCH_MAX_RSS_KB (\d+)/.exec(stderr)
+      if (!rss || (code !== 0 && code !== 3)) return reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))
+      resolve({ stdout, maxRssMb: Number(rss[1]) / 1024 })
+    })
+  })
+}
+
+async function baseline(script: string, args: string[]): Promise<Measurement> {
+  const { stdout, maxRssMb } = await measure([path.join(build, script), ...args])
+  const { events, ms } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { events: number; ms: number }
+  return { events, ms, eventsPerSecond: (events * 1000) / ms, maxRssMb }
+}
+
+interface BackfillRun extends Measurement {
+  requests: number
+  throttled: number
+}
+
+async function backfill(
+  file: string,
+  simulator: { apiUrl: string; tokenUrl: string },
+  extra: string[] = []
+): Promise<BackfillRun> {
+  const config = path.join(work, 'backfill.json')
+  const examples = JSON.parse(readFileSync(path.join(root, 'examples', 'backfill.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ...examples,
+      settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+      batching: { size: BATCH_SIZE },
+      concurrency: CONCURRENCY
+    })
+  )
+  const report = path.join(work, 'report.json')
+  const { maxRssMb } = await measure(
+    [
+      cli,
+      'backfill',
+      '--quiet',
+      '--config',
+      config,
+      '--report',
+      report,
+      '--dead-letter',
+      path.join(work, 'dead-letters.ndjson'),
+      '--payloads',
+      path.join(work, 'payloads.ndjson'),
+      ...extra,
+      file
+    ],
+    { LISTRAK_CLIENT_ID: 'simulator-client', LISTRAK_CLIENT_SECRET: 'simulator-secret' }
+  )
+  const result = JSON.parse(readFileSync(report, 'utf8')) as {
+    counts: { read: number; accepted: number }
+    durationMs: number
+    requests: number
+    throttled: number
+  }
+  return {
+    events: result.counts.accepted,
+    ms: result.durationMs,
+    eventsPerSecond: (result.counts.accepted * 1000) / result.durationMs,
+    maxRssMb,
+    requests: result.requests,
+    throttled: result.throttled
+  }
+}
+
+async function repeat<T extends Measurement>(
+  runs: number,
+  label: string,
+  run: () => Promise<T>
+): Promise<T & { runs: number[] }> {
+  const results: T[] = []
+  for (let i = 0; i < runs; i++) {
+    const result = await run()
+    process.stderr.write(
+      `  ${label} run ${i + 1}: ${Math.round(result.eventsPerSecond).toLocaleString('en-US')} events/s, ${result.maxRssMb.toFixed(0)} MB\n`
+    )
+    results.push(result)
+  }
+  const middle = median(results.map((result) => result.eventsPerSecond))
+  const chosen = results.find((result) => result.eventsPerSecond === middle) ?? results[0]
+  return {
+    ...chosen,
+    maxRssMb: median(results.map((result) => result.maxRssMb)),
+    runs: results.map((result) => Math.round(result.eventsPerSecond))
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
+      out: { type: 'string', default: path.join(work, 'results.json') }
+    }
+  })
+  const events = Number(values.events)
+  const runs = Number(values.runs)
+  mkdirSync(work, { recursive: true })
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.json')], {
+    stdio: 'inherit'
+  })
+  const file = await generate(events)
+  const small = await generate(Math.min(100_000, events))
+
+  const simulator = await startSimulator({})
+  const results: Record<string, unknown> = {}
+  try {
+    process.stderr.write('1. floor: read + split + JSON.parse\n')
+    const floor = await repeat(runs, 'floor', () => baseline('floor.js', [file]))
+    process.stderr.write('2. hand-written pipeline\n')
+    const hand = await repeat(runs, 'hand-written', () =>
+      baseline('hand-written.js', [
+        file,
+        simulator.apiUrl,
+        simulator.tokenUrl,
+        ORDER_EVENT_UID,
+        String(CONCURRENCY),
+        String(BATCH_SIZE)
+      ])
+    )
+    process.stderr.write('3. listrak backfill\n')
+    const full = await repeat(runs, 'backfill', () => backfill(file, simulator))
+    process.stderr.write('4. listrak backfill --dry-run\n')
+    const dry = await repeat(runs, 'dry run', () => backfill(file, simulator, ['--dry-run']))
+    process.stderr.write('6. listrak backfill at 100k events (memory)\n')
+    const hundredK = await repeat(1, 'backfill 100k', () => backfill(small, simulator))
+    Object.assign(results, { floor, hand, full, dry, hundredK })
+  } finally {
+    simulator.stop()
+  }
+
+  // 5. Rate-limited: a leaky bucket of known capacity; goodput is accepted events/s over that capacity.
+  // Batches of 500 make the run last about 400 requests, so that the steady state outweighs the start.
+  const rate = { requestsPerSecond: 20, burst: 5 }
+  const limitedBatch = 500
+  const capacity = rate.requestsPerSecond * limitedBatch
+  const limitedFile = await generate(Math.min(200_000, events))
+  const limited = await startSimulator({ rateLimit: rate })
+  let rateLimited: BackfillRun
+  try {
+    process.stderr.write(`5. rate-limited backfill (capacity ${capacity.toLocaleString('en-US')} events/s)\n`)
+    rateLimited = await repeat(1, 'rate-limited', () =>
+      backfill(limitedFile, limited, ['--batch-size', String(limitedBatch)])
+    )
+  } finally {
+    limited.stop()
+  }
+
+  const { floor, hand, full, dry, hundredK } = results as Record<string, Measurement & { runs: number[] }>
+  const report = {
+    machine: {
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`
+    },
+    events,
+    runs,
+    stages: { floor, handWritten: hand, backfill: full, dryRun: dry, backfill100k: hundredK, rateLimited },
+    ratios: {
+      backfillOverFloor: full.eventsPerSecond / floor.eventsPerSecond,
+      backfillOverHandWritten: full.eventsPerSecond / hand.eventsPerSecond,
+      dryRunOverFloor: dry.eventsPerSecond / floor.eventsPerSecond
+    },
+    rateLimited: {
+      capacityEventsPerSecond: capacity,
+      goodput: rateLimited.eventsPerSecond / capacity,
+      share429: rateLimited.requests > 0 ? rateLimited.throttled / rateLimited.requests : 0
+    },
+    memory: { rss100kMb: hundredK.maxRssMb, rssFullMb: full.maxRssMb, growth: full.maxRssMb / hundredK.maxRssMb - 1 }
+  }
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`)
+
+  const n = (value: number) => Math.round(value).toLocaleString('en-US')
+  const pct = (value: number) => `${(value * 100).toFixed(1)}%`
+  const rows: [string, string, string][] = [
+    ['1. floor (read, split, JSON.parse)', n(floor.eventsPerSecond), floor.maxRssMb.toFixed(0)],
+    ['2. hand-written pipeline', n(hand.eventsPerSecond), hand.maxRssMb.toFixed(0)],
+    ['3. listrak backfill', n(full.eventsPerSecond), full.maxRssMb.toFixed(0)],
+    ['4. listrak backfill --dry-run', n(dry.eventsPerSecond), dry.maxRssMb.toFixed(0)],
+    [`5. rate-limited (capacity ${n(capacity)}/s)`, n(rateLimited.eventsPerSecond), rateLimited.maxRssMb.toFixed(0)],
+    ['6. listrak backfill, 100k events', n(hundredK.eventsPerSecond), hundredK.maxRssMb.toFixed(0)]
+  ]
+  const lines = [
+    `${events.toLocaleString('en-US')} events, median of ${runs} runs; ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGb} GiB, Node ${process.version}`,
+    '',
+    '| stage | events/s | peak RSS (MB) |',
+    '| --- | ---: | ---: |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    '| ratio | measured | goal |',
+    '| --- | ---: | --- |',
+    `| 3/1 backfill / floor | ${report.ratios.backfillOverFloor.toFixed(2)} | |`,
+    `| 3/2 backfill / hand-written | ${report.ratios.backfillOverHandWritten.toFixed(2)} | >= 0.70 |`,
+    `| 4/1 dry run / floor | ${report.ratios.dryRunOverFloor.toFixed(2)} | |`,
+    `| rate-limited goodput / capacity | ${pct(report.rateLimited.goodput)} | >= 90% |`,
+    `| rate-limited share of requests answered 429 | ${pct(report.rateLimited.share429)} | <= 5% |`,
+    `| peak RSS at ${events.toLocaleString('en-US')} events | ${full.maxRssMb.toFixed(0)} MB | <= 200 MB |`,
+    `| peak RSS growth from 100k | ${pct(report.memory.growth)} | <= 10% |`
+  ]
+  process.stdout.write(`${lines.join('\n')}\n\nwritten to ${values.out}\n`)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`)
+  process.exitCode = 1
+})
