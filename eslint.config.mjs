@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench/**', 'node_modules/**', 'coverage/**', '**/generated-types.ts'] },
+  { ignores: ['dist/**', '.bench/**', '.soak/**', 'node_modules/**', 'coverage/**', '**/generated-types.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

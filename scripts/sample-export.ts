@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { seededRandom } from '../src/simulator/random'
 
 const FIRST = [
   'ada',
@@ -42,18 +43,6 @@ const PRODUCTS = [
   ['SKU-1005', 'Wool Hiking Socks', 'Apparel', 18.0]
 ] as const
 
-/** mulberry32 */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 function uuid(next: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16)).join('')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
@@ -72,7 +61,7 @@ export interface ExportOptions {
 
 /** Lines of an export: Segment "Order Completed" track events, about 800 bytes each. */
 export function* exportLines(options: ExportOptions): Generator<string> {
-  const next = random(options.seed ?? 1)
+  const next = seededRandom(options.seed ?? 1)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]
   let time = options.startAt ?? Date.UTC(2025, 0, 1)
   let previous = ''

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import type { JSONObject } from '@segment/actions-core'
 import type { Settings } from '../destinations/listrak-cross-channel/generated-types'
 import { DEFAULT_EVENT_CONFIGURATIONS } from '../src/simulator'
-import type { RunningSimulator } from '../src/simulator'
+import { startSimulator } from '../src/simulator'
+import type { RunningSimulator, SimulatorConfigInput } from '../src/simulator'
 
 export const ORDER_EVENT = DEFAULT_EVENT_CONFIGURATIONS[0]
 export const BROWSE_EVENT = DEFAULT_EVENT_CONFIGURATIONS[1]
@@ -96,4 +97,17 @@ export async function startLocalServer(
 export function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' })
   response.end(JSON.stringify(body))
+}
+
+/** Runs `run` against a simulator of its own, closed afterwards whatever happens. */
+export async function withSimulator<T>(
+  config: SimulatorConfigInput,
+  run: (simulator: RunningSimulator) => Promise<T>
+): Promise<T> {
+  const simulator = await startSimulator({ config })
+  try {
+    return await run(simulator)
+  } finally {
+    await simulator.close()
+  }
 }

@@ -126,18 +126,53 @@ export interface ClientCredentials extends ApiLocation {
 }
 
 const pendingTokens = new Map<string, Promise<string>>()
+const recentTokens = new Map<string, { token: string; at: number }>()
+/** Tokens Listrak answered 401 for; bounded, since a long run sees a new one every hour or so. */
+const rejectedTokens = new Set<string>()
+/** A token this young, and not refused, is handed to a refresh instead of a new one (see refreshedAccessToken). */
+const REUSE_MS = 30_000
+
+const credentialsKey = (credentials: ClientCredentials) =>
+  [credentials.tokenUrl, credentials.clientId, credentials.clientSecret].join('\u0000')
 
 /**
  * OAuth2 client-credentials exchange. Concurrent callers with the same credentials share one
  * token request, so that many batches meeting an expired token at once cause one refresh, not a storm.
  */
 export function fetchAccessToken(credentials: ClientCredentials): Promise<string> {
-  const key = [credentials.tokenUrl, credentials.clientId, credentials.clientSecret].join('\u0000')
+  const key = credentialsKey(credentials)
   const pending = pendingTokens.get(key)
   if (pending) return pending
-  const token = requestToken(credentials).finally(() => pendingTokens.delete(key))
+  const token = requestToken(credentials)
+    .then((value) => {
+      recentTokens.set(key, { token: value, at: Date.now() })
+      return value
+    })
+    .finally(() => pendingTokens.delete(key))
   pendingTokens.set(key, token)
   return token
+}
+
+/**
+ * The token for a refresh after a 401. When many batches were sent with the token that just
+ * expired, their 401s come back one after another, after the first refresh has finished: the
+ * token that refresh fetched is theirs to use, rather than one new token per batch. A token
+ * Listrak has itself refused is never handed out again.
+ */
+export function refreshedAccessToken(credentials: ClientCredentials): Promise<string> {
+  const recent = recentTokens.get(credentialsKey(credentials))
+  if (recent && !rejectedTokens.has(recent.token) && Date.now() - recent.at < REUSE_MS)
+    return Promise.resolve(recent.token)
+  return fetchAccessToken(credentials)
+}
+
+/** Notes the token a 401 answered, from the request's Authorization header, so no refresh hands it out again. */
+export function noteRejectedToken(response: ModifiedResponse): void {
+  const header = (response as ModifiedResponse & { request?: Request }).request?.headers.get('authorization')
+  const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
+  if (!token) return
+  if (rejectedTokens.size >= 1000) rejectedTokens.clear()
+  rejectedTokens.add(token)
 }
 
 /**
@@ -198,6 +233,7 @@ export async function getWithToken<T>(
 /** The body of an API response, checked against its schema; a failure becomes an IntegrationError with the status. */
 export function parseApiResponse<T>(response: ModifiedResponse, schema: z.ZodType<T>): T {
   if (response.status === 401) {
+    noteRejectedToken(response)
     throw new InvalidAuthenticationError('Listrak rejected the access token (HTTP 401).')
   }
   const body = readJson(response)

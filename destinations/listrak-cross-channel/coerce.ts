@@ -22,7 +22,13 @@ const done = (value: string): Coerced => ({ ok: true, value })
 function coerceString(value: unknown): Coerced {
   if (typeof value === 'string') return done(value)
   if (typeof value === 'number' || typeof value === 'boolean') return done(String(value))
-  return done(JSON.stringify(value))
+  try {
+    const json = JSON.stringify(value) as string | undefined
+    return json === undefined ? fail('not a value JSON can hold') : done(json)
+  } catch {
+    // Nested too deep for the stack, in practice: an export cannot hold anything else JSON refuses.
+    return fail('too deeply nested to write as JSON')
+  }
 }
 
 function coerceInt(value: unknown): Coerced {

@@ -6,7 +6,8 @@ import {
   eventConfigurationListSchema,
   eventConfigurationsUrl,
   fetchAccessToken,
-  getWithToken
+  getWithToken,
+  refreshedAccessToken
 } from './api'
 import type { Settings } from './generated-types'
 import sendCustomEvent from './sendCustomEvent'
@@ -51,7 +52,7 @@ const destination: DestinationDefinition<Settings> = {
       const token = await fetchAccessToken(settings)
       return getWithToken(request, eventConfigurationsUrl(settings), token, eventConfigurationListSchema)
     },
-    refreshAccessToken: async (_request, { settings }) => ({ accessToken: await fetchAccessToken(settings) })
+    refreshAccessToken: async (_request, { settings }) => ({ accessToken: await refreshedAccessToken(settings) })
   },
   extendRequest: ({ auth }) => ({
     // actions-core would otherwise read a clone of each response and leave the original unread: with

@@ -7,6 +7,7 @@ import {
   eventPostResponseSchema,
   eventsUrl,
   describeFailure,
+  noteRejectedToken,
   parseApiResponse,
   readJson
 } from './api'
@@ -160,6 +161,7 @@ async function postEvents(
     // A 2xx without a readable body still means Listrak took the request.
     return mapRecipientResults(events, parsed.success ? parsed.data : {}, response.status)
   }
+  if (response.status === 401) noteRejectedToken(response)
   const message =
     response.status === 401 ? 'Listrak rejected the access token (HTTP 401).' : describeFailure(response.status, body)
   return events.map((event) => failure(response.status, message, { sent: event, body: response.content }))

@@ -1,10 +1,12 @@
 /**
  * Remembers recent messageIds in fixed memory, to send an event that an export repeats only once.
  *
- * Each id is kept as a 64-bit hash (two 32-bit FNV-1a-style hashes with different seeds and primes) in an open-addressing
- * table of typed arrays. Two generations of `generationSize` ids rotate: when the current one fills,
- * the older is dropped. Duplicates are therefore found among the last `generationSize` to
- * `2 × generationSize` ids; memory is 2 tables × 2 × generationSize slots × 8 bytes, allocated once.
+ * Each id is kept as a 64-bit hash (two 32-bit FNV-1a-style hashes with different seeds and primes)
+ * in an open-addressing table of typed arrays. Two generations of `generationSize` ids rotate: when
+ * the current one fills, the older is dropped. Duplicates are therefore found among the last
+ * `generationSize` to `2 × generationSize` ids (by default 256 Ki to 512 Ki); memory is 2 tables ×
+ * 2 × generationSize slots × 8 bytes (8 MB by default), allocated and touched once, so that it
+ * does not grow with the export.
  * With 64 bits, two different ids share a hash with odds of about n²/2⁶⁵ (3 in 100 million for a
  * million ids).
  */
@@ -12,7 +14,7 @@ export class MessageIdWindow {
   private current: HashTable
   private previous: HashTable
 
-  constructor(private readonly generationSize = 1 << 19) {
+  constructor(private readonly generationSize = 1 << 18) {
     this.current = new HashTable(generationSize)
     this.previous = new HashTable(generationSize)
   }
@@ -59,8 +61,9 @@ class HashTable {
 
   constructor(capacity: number) {
     const slots = 1 << Math.ceil(Math.log2(capacity * 2)) // load factor at most 1/2
-    this.his = new Uint32Array(slots)
-    this.los = new Uint32Array(slots)
+    // Filled at once, so every page is resident from the start rather than as ids arrive.
+    this.his = new Uint32Array(slots).fill(0)
+    this.los = new Uint32Array(slots).fill(0)
     this.mask = slots - 1
   }
 

@@ -7,11 +7,23 @@ import {
   getWithClientCredentials
 } from '../../destinations/listrak-cross-channel/api'
 import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/api'
+import { destinations } from '../../destinations'
+import type { DestinationSlug } from '../../destinations'
 import { ConfigError, loadBackfillConfig } from '../backfill/config'
 import type { BackfillConfig } from '../backfill/config'
 import { UsageError } from './command'
 import { connect } from './connection'
 import type { Connection, FileSettings } from './connection'
+
+/** The registry entry a configuration names, or a usage error listing the ones there are. */
+export function destinationOf(config: BackfillConfig): (typeof destinations)[DestinationSlug] {
+  if (!Object.hasOwn(destinations, config.destination)) {
+    throw new UsageError(
+      `destination: unknown "${config.destination}"; this package has ${Object.keys(destinations).join(', ')}`
+    )
+  }
+  return destinations[config.destination as DestinationSlug]
+}
 
 /** The options every account tool takes to find the API. */
 export const connectionOptions = {

@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import { destinations } from '../../destinations'
-import { Backfill, BackfillAbort, ConfigError, loadBackfillConfig, startCaptureProxy } from '../backfill'
+import { Backfill, BackfillAbort, ConfigError, startCaptureProxy } from '../backfill'
 import type { BackfillReport } from '../backfill'
+import { destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { connect } from './connection'
@@ -108,19 +108,8 @@ export const backfillCommand: Command = {
     const batchSize = positiveInteger(values['batch-size'], '--batch-size')
     const inputs = positionals.length > 0 ? positionals : ['-']
 
-    let config
-    try {
-      config = await loadBackfillConfig(values.config)
-    } catch (error) {
-      throw new UsageError((error as Error).message)
-    }
-    const entry = destinations[config.destination as keyof typeof destinations] as
-      (typeof destinations)[keyof typeof destinations] | undefined
-    if (!entry) {
-      throw new UsageError(
-        `destination: unknown "${config.destination}"; this package has ${Object.keys(destinations).join(', ')}`
-      )
-    }
+    const config = await loadConfigOrExit(values.config)
+    const entry = destinationOf(config)
 
     let connection
     try {
@@ -136,7 +125,14 @@ export const backfillCommand: Command = {
     const settings: JSONObject = proxy ? { ...connection.settings, apiUrl: proxy.url } : connection.settings
 
     const interrupt = new AbortController()
-    const onSignal = () => interrupt.abort()
+    // The first Ctrl-C lets the requests in flight finish, so that their events are checkpointed;
+    // a second one stops at once (the checkpoint on disk covers only what was acknowledged).
+    const onSignal = () => {
+      if (interrupt.signal.aborted) process.exit(EXIT.aborted)
+      interrupt.abort()
+      process.stderr.write('\nStopping after the requests in flight (press Ctrl-C again to stop at once)...\n')
+      process.once('SIGINT', onSignal)
+    }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     try {

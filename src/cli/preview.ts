@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util'
-import { destinations } from '../../destinations'
 import { readLines } from '../backfill/lines'
 import { previewEvents } from '../tools/preview'
 import type { PreviewedEvent, PreviewSummary } from '../tools/preview'
@@ -8,6 +7,7 @@ import {
   connectFromOptions,
   connectionHelp,
   connectionOptions,
+  destinationOf,
   getEventDetail,
   loadConfigOrExit
 } from './account'
@@ -78,9 +78,7 @@ export const previewCommand: Command = {
       throw new UsageError(`--limit must be a whole number of at least 1, got "${values.limit}"`)
     if (positionals.length > 1) throw new UsageError('Give at most one sample file (or none, for stdin).')
     const config = await loadConfigOrExit(values.config)
-    const entry = destinations[config.destination as keyof typeof destinations] as
-      (typeof destinations)[keyof typeof destinations] | undefined
-    if (!entry) throw new UsageError(`destination: unknown "${config.destination}"`)
+    const entry = destinationOf(config)
 
     const sample: { line: number; text: string }[] = []
     for await (const lines of readLines([{ path: positionals[0] ?? '-' }], { maxLineBytes: config.maxLineBytes })) {

@@ -47,6 +47,8 @@ export interface SimulatorState {
   readonly journal: JournalEntry[]
   /** Makes every token issued so far invalid, as an early revocation would. */
   revokeTokens(): void
+  /** Every token issued so far, for tests that check no secret leaks anywhere. */
+  issuedTokens(): string[]
 }
 
 export interface SimulatorOptions {
@@ -125,7 +127,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     eventsRejected: 0
   }
   const journal: JournalEntry[] = []
-  const state: SimulatorState = { config, stats, journal, revokeTokens: () => tokens.clear() }
+  const issued: string[] = []
+  const state: SimulatorState = {
+    config,
+    stats,
+    journal,
+    revokeTokens: () => tokens.clear(),
+    issuedTokens: () => [...issued]
+  }
   const revoker = config.faults.revokeTokensEveryMs
     ? setInterval(() => tokens.clear(), config.faults.revokeTokensEveryMs).unref()
     : undefined
@@ -170,6 +179,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const now = Date.now()
     if (tokens.size > 10_000) for (const [key, expiresAt] of tokens) if (expiresAt <= now) tokens.delete(key)
     tokens.set(token, now + config.tokenLifetimeSeconds * 1000)
+    issued.push(token)
     stats.tokensIssued++
     send(response, 200, { access_token: token, token_type: 'Bearer', expires_in: config.tokenLifetimeSeconds })
   }

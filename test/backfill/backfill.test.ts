@@ -3,22 +3,9 @@ import { Destination } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
 import { Backfill } from '../../src/backfill'
 import path from 'node:path'
-import { startSimulator } from '../../src/simulator'
-import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
-import { json, ORDER_EVENT, startLocalServer } from '../helpers'
+import type { RunningSimulator } from '../../src/simulator'
+import { json, ORDER_EVENT, startLocalServer, withSimulator } from '../helpers'
 import { arrivals, backfillOptions, readDeadLetters, runBackfill, workDir, writeExport } from './fixtures'
-
-async function withSimulator<T>(
-  config: SimulatorConfigInput,
-  run: (simulator: RunningSimulator) => Promise<T>
-): Promise<T> {
-  const simulator = await startSimulator({ config })
-  try {
-    return await run(simulator)
-  } finally {
-    await simulator.close()
-  }
-}
 
 const order = (
   orderId: string,

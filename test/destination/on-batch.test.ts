@@ -1,9 +1,7 @@
 import { Destination } from '@segment/actions-core'
 import type { JSONObject, Result, SegmentEvent } from '@segment/actions-core'
 import definition from '../../destinations/listrak-cross-channel'
-import { startSimulator } from '../../src/simulator'
-import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
-import { json, ORDER_EVENT, orderMapping, startLocalServer } from '../helpers'
+import { json, ORDER_EVENT, orderMapping, startLocalServer, withSimulator } from '../helpers'
 import type { LocalServer } from '../helpers'
 
 /** Settings as a CDP hands them to onBatch: destination settings, the oauth state and one subscription. */
@@ -22,15 +20,6 @@ const order = (properties: Record<string, unknown>, type = 'track'): SegmentEven
   ({ type, event: 'Order Completed', properties }) as SegmentEvent
 
 const statuses = (results: Result[]): number[] => results[0].multistatus?.map((node) => node.status) ?? []
-
-async function withSimulator(config: SimulatorConfigInput, run: (simulator: RunningSimulator) => Promise<void>) {
-  const simulator = await startSimulator({ config })
-  try {
-    await run(simulator)
-  } finally {
-    await simulator.close()
-  }
-}
 
 describe('Destination.onBatch against the simulator', () => {
   it('gives every index of a mixed batch its own status, filtered events included', () =>

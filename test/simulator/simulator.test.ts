@@ -5,7 +5,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { contractValidator, parseSimulatorConfig, startSimulator } from '../../src/simulator'
 import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
-import { BROWSE_EVENT, ORDER_EVENT } from '../helpers'
+import { BROWSE_EVENT, ORDER_EVENT, withSimulator } from '../helpers'
 
 async function token(simulator: RunningSimulator, secret = simulator.credentials.clientSecret): Promise<Response> {
   return fetch(simulator.tokenUrl, {
@@ -41,18 +41,6 @@ const get = (simulator: RunningSimulator, bearer: string, route: string) =>
   fetch(`${simulator.apiUrl}${route}`, { headers: { authorization: `Bearer ${bearer}` } })
 
 const email = (value: string) => ({ identifierType: 'EmailAddress', identifierValue: value })
-
-async function withSimulator<T>(
-  config: SimulatorConfigInput,
-  run: (simulator: RunningSimulator) => Promise<T>
-): Promise<T> {
-  const simulator = await startSimulator({ config })
-  try {
-    return await run(simulator)
-  } finally {
-    await simulator.close()
-  }
-}
 
 describe('tokens', () => {
   it('issues a bearer token with expires_in for the configured credentials, 401 for others', () =>

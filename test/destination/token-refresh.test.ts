@@ -1,0 +1,43 @@
+import { Destination } from '@segment/actions-core'
+import type { JSONObject } from '@segment/actions-core'
+import definition from '../../destinations/listrak-cross-channel'
+import { startSimulator } from '../../src/simulator'
+import { orderMapping } from '../helpers'
+
+describe('the live path when a token expires under load', () => {
+  it('refreshes once or twice for many concurrent batches, not once per batch, and loses no event', async () => {
+    const simulator = await startSimulator()
+    try {
+      const destination = new Destination(definition)
+      const settings: JSONObject = {
+        clientId: simulator.credentials.clientId,
+        clientSecret: simulator.credentials.clientSecret,
+        apiUrl: simulator.apiUrl,
+        tokenUrl: simulator.tokenUrl,
+        oauth: {},
+        subscription: { subscribe: 'type = "track"', partnerAction: 'sendCustomEvent', mapping: orderMapping }
+      }
+      const batch = (n: number) =>
+        Array.from({ length: 10 }, (_, i) => ({
+          type: 'track' as const,
+          properties: { email: `b${n}-${i}@example.com`, order_id: `${n}-${i}` }
+        }))
+      // Warm up: a token and the schema in the cache.
+      await destination.onBatch(batch(-1), settings)
+      const before = simulator.state.stats.tokensIssued
+      simulator.state.revokeTokens()
+
+      const results = await Promise.all(Array.from({ length: 24 }, (_, n) => destination.onBatch(batch(n), settings)))
+
+      const statuses = results.flatMap((result) => result[0].multistatus?.map((node) => node.status) ?? [])
+      expect(statuses).toEqual(Array(240).fill(200))
+      expect(simulator.state.stats.tokensIssued - before).toBeGreaterThanOrEqual(1)
+      expect(simulator.state.stats.tokensIssued - before).toBeLessThanOrEqual(2)
+      const orderIds = simulator.state.journal.map((entry) => entry.dataFields.orderId)
+      expect(new Set(orderIds).size).toBe(orderIds.length)
+      expect(orderIds).toHaveLength(250)
+    } finally {
+      await simulator.close()
+    }
+  })
+})
