@@ -1,0 +1,34 @@
+import { PassThrough } from 'node:stream'
+import { describeProgress, showProgress } from '../../src/cli/progress'
+import type { BackfillProgress } from '../../src/backfill'
+
+const progress = (bytesRead: number, totalBytes: number | undefined): BackfillProgress => ({
+  bytesRead,
+  totalBytes,
+  counts: { read: 20_000, accepted: 19_000, rejected: 12, filtered: 900, duplicates: 88, blankLines: 0 },
+  inFlight: 500,
+  concurrency: 4,
+  elapsedMs: 2000
+})
+
+describe('progress', () => {
+  it('shows bytes read, events per second, accepted and rejected counts, and an ETA', () => {
+    expect(describeProgress(progress(25e6, 100e6))).toBe(
+      '[#####---------------] 25%  25.0 MB/100.0 MB  10,000 ev/s  accepted 19,000  rejected 12  ETA 0:06'
+    )
+  })
+
+  it('shows what it can of stdin, whose size is unknown', () => {
+    expect(describeProgress(progress(25e6, undefined))).toBe('25.0 MB  10,000 ev/s  accepted 19,000  rejected 12')
+  })
+
+  it('writes nothing when quiet, and clears its bar when it stops', () => {
+    const stream = new PassThrough()
+    let written = ''
+    stream.on('data', (chunk: Buffer) => (written += chunk.toString()))
+    showProgress({ progress: () => progress(1, 2) }, 'quiet', stream)()
+    expect(written).toBe('')
+    showProgress({ progress: () => progress(1, 2) }, 'bar', stream)()
+    expect(written).toBe('\r\x1b[2K')
+  })
+})
