@@ -22,8 +22,4 @@ export class ExpiringCache<T> {
     })
     return value
   }
-
-  clear(): void {
-    this.entries.clear()
-  }
 }

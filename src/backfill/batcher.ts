@@ -49,10 +49,4 @@ export class Batcher<T extends { bytes: number }> {
     }
     return drained
   }
-
-  get buffered(): number {
-    let count = 0
-    for (const batch of this.open.values()) count += batch.items.length
-    return count
-  }
 }

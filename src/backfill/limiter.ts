@@ -35,10 +35,6 @@ export class AdaptiveLimiter {
     return this.gap > 0 ? 1000 / this.gap : undefined
   }
 
-  get running(): number {
-    return this.active
-  }
-
   async run<T>(task: () => Promise<T>): Promise<T> {
     while (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve))
     this.active++

@@ -39,8 +39,6 @@ export interface BackfillOptions {
   deadLetterPath: string
   checkpointPath?: string
   maxLineBytes?: number
-  /** Partial batches wait at most this long for more events. */
-  lingerMs?: number
   stdin?: Readable
   signal?: AbortSignal
 }
@@ -88,6 +86,8 @@ interface Item {
 type Result = { status: number; errormessage?: string; errorreporter?: string }
 
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
+/** A partial batch waits at most this long for more events (a slow stdin, a rare batch key). */
+const LINGER_MS = 1000
 /** Where the carrier handed to onBatch holds the compiled payload. */
 const PAYLOAD_KEY = '__backfillPayload'
 /** The subscription onBatch gets for carriers: the runner has applied the real one already. */
@@ -199,7 +199,7 @@ export class Backfill {
 
     const onAbort = () => this.abort('interrupted')
     options.signal?.addEventListener('abort', onAbort)
-    const linger = setInterval(() => this.drainBatches(options.lingerMs ?? 1000), 250)
+    const linger = setInterval(() => this.drainBatches(LINGER_MS), 250)
     try {
       await this.authenticate()
       const finishedAfter = new Set((checkpoint?.finishedAfter ?? []).map(([input, line]) => `${input}:${line}`))
@@ -549,8 +549,16 @@ function inputSpecs(inputs: string[], checkpoint: Checkpoint | undefined): Input
   })
 }
 
+/** The bytes to read, for progress; an input that cannot be read stops the run before anything is sent. */
 async function totalSize(inputs: string[]): Promise<number | undefined> {
-  if (inputs.includes('-')) return undefined
-  const sizes = await Promise.all(inputs.map((path) => stat(path).then((info) => info.size)))
-  return sizes.reduce((sum, size) => sum + size, 0)
+  let total = 0
+  for (const path of inputs) {
+    if (path === '-') continue
+    try {
+      total += (await stat(path)).size
+    } catch (error) {
+      throw new BackfillAbort(`Cannot read the input ${path}: ${(error as Error).message}`)
+    }
+  }
+  return inputs.includes('-') ? undefined : total
 }

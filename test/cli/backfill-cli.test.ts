@@ -157,6 +157,11 @@ describe('listrak backfill', () => {
         /--batch-size must be a whole number/
       ],
       [
+        'an input that does not exist',
+        (dir: string) => ['backfill', '--config', writeConfig(dir), path.join(dir, 'missing.ndjson')],
+        /Cannot read the input .*missing\.ndjson/
+      ],
+      [
         'a mapping directive of the wrong shape',
         (dir: string) => [
           'backfill',
