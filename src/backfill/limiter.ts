@@ -17,6 +17,7 @@ export class AdaptiveLimiter {
   private gap = 0
   private nextStart = 0
   private readonly recentSuccesses: number[] = []
+  private stopped = false
 
   constructor(
     private readonly max: number,
@@ -36,18 +37,26 @@ export class AdaptiveLimiter {
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    while (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    while (this.active >= this.concurrency && !this.stopped) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    }
     this.active++
     try {
       const now = this.now()
       const start = Math.max(now, this.nextStart)
       this.nextStart = start + this.gap
-      if (start > now) await sleep(start - now)
+      if (start > now && !this.stopped) await sleep(start - now)
       return await task()
     } finally {
       this.active--
       this.wake()
     }
+  }
+
+  /** From now on tasks start at once, without waiting for a slot or the pace: for a run that is stopping. */
+  stop(): void {
+    this.stopped = true
+    for (const wake of this.waiting.splice(0)) wake()
   }
 
   throttled(): void {

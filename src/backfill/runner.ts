@@ -46,6 +46,8 @@ export interface BackfillOptions {
 export interface BackfillCounts extends FinishedCounts {
   /** Events read: every non-blank line, whether or not it parsed. */
   read: number
+  /** Events read and not finished when the run stopped (0 when it completed): a resume sends them. */
+  unfinished: number
 }
 
 export interface BackfillReport {
@@ -107,7 +109,7 @@ export class BackfillAbort extends Error {
  * Listrak: any destination of the registry can be driven.
  */
 export class Backfill {
-  private readonly counts: BackfillCounts = {
+  private readonly counts: Omit<BackfillCounts, 'unfinished'> = {
     read: 0,
     accepted: 0,
     rejected: 0,
@@ -175,7 +177,7 @@ export class Backfill {
     return {
       bytesRead: this.bytesRead,
       totalBytes: this.totalBytes,
-      counts: { ...this.counts },
+      counts: { ...this.counts, unfinished: this.tracker.pending },
       inFlight: this.tracker.pending,
       concurrency: this.limiter.concurrency,
       elapsedMs: Date.now() - this.startedAt
@@ -428,6 +430,8 @@ export class Backfill {
   private abort(reason: string): void {
     if (this.abortReason) return
     this.abortReason = reason
+    // Batches waiting for a slot or the pace would only return unsent: let them go at once.
+    this.limiter.stop()
     for (const timer of this.timers) {
       clearTimeout(timer)
       this.completed()
@@ -463,10 +467,10 @@ export class Backfill {
 
   private report(outcome: BackfillReport['outcome'], checkpoint: Checkpoint | undefined): BackfillReport {
     const durationMs = Date.now() - this.startedAt
-    const counts =
+    const counts: BackfillCounts =
       outcome === 'already-complete' && checkpoint
-        ? { ...checkpoint.counts, read: readOf(checkpoint.counts) }
-        : { ...this.counts }
+        ? { ...checkpoint.counts, read: readOf(checkpoint.counts), unfinished: 0 }
+        : { ...this.counts, unfinished: this.tracker.pending }
     return {
       inputs: this.options.inputs,
       outcome,

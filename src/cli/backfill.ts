@@ -67,6 +67,9 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
     row('rejected', counts.rejected, counts.rejected > 0 ? `  -> ${report.deadLetterFile}` : ''),
     row('filtered', counts.filtered, '  (not matched by the subscription)'),
     row('duplicates', counts.duplicates, '  (messageId seen before, sent once)'),
+    ...(counts.unfinished > 0
+      ? [row('unfinished', counts.unfinished, '  (read, not acknowledged yet: a resume sends them)')]
+      : []),
     `  requests ${number.format(report.requests)} (${number.format(report.throttled)} throttled with 429), retries ${number.format(report.retries)}, batches split ${number.format(report.splits)}`
   ]
   if (report.resume) {

@@ -51,7 +51,8 @@ describe('backfill into the simulator', () => {
         rejected: 5,
         filtered: 1,
         duplicates: 1,
-        blankLines: 1
+        blankLines: 1,
+        unfinished: 0
       })
       const { read, accepted, rejected, filtered, duplicates } = report.counts
       expect(read).toBe(accepted + rejected + filtered + duplicates)
@@ -132,6 +133,8 @@ describe('backfill into the simulator', () => {
       )
       clearInterval(watcher)
       expect(first.outcome).toBe('aborted')
+      const { read, accepted, rejected, filtered, duplicates, unfinished } = first.counts
+      expect(read).toBe(accepted + rejected + filtered + duplicates + unfinished)
       const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {
         complete: boolean
         counts: { accepted: number }

@@ -139,6 +139,21 @@ describe('AdaptiveLimiter', () => {
     expect(limiter.concurrency).toBe(4)
   })
 
+  it('lets waiting tasks through at once when stopped', async () => {
+    const limiter = new AdaptiveLimiter(1)
+    let release: () => void = () => undefined
+    const first = limiter.run(() => new Promise<void>((resolve) => (release = resolve)))
+    let ran = false
+    const second = limiter.run(() => Promise.resolve((ran = true)))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(ran).toBe(false)
+    limiter.stop()
+    await second
+    expect(ran).toBe(true)
+    release()
+    await first
+  })
+
   it('paces starts after a 429 from the rate of recent successes, then loosens the pace with successes', () => {
     let now = 0
     const limiter = new AdaptiveLimiter(4, () => now)

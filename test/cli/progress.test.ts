@@ -5,7 +5,7 @@ import type { BackfillProgress } from '../../src/backfill'
 const progress = (bytesRead: number, totalBytes: number | undefined): BackfillProgress => ({
   bytesRead,
   totalBytes,
-  counts: { read: 20_000, accepted: 19_000, rejected: 12, filtered: 900, duplicates: 88, blankLines: 0 },
+  counts: { read: 20_000, accepted: 19_000, rejected: 12, filtered: 900, duplicates: 88, blankLines: 0, unfinished: 0 },
   inFlight: 500,
   concurrency: 4,
   elapsedMs: 2000
