@@ -275,7 +275,7 @@ export function readJson(response: ModifiedResponse): unknown {
 /**
  * GET a resource outside an action (dropdowns, connection checks), where actions-core does not
  * refresh tokens: the stored token is tried first, and on a 401 (or when there is none) a fresh
- * one is fetched with the client credentials and the request made once more.
+ * one is fetched with the client credentials, twice at the most.
  */
 export async function getWithClientCredentials<T>(
   request: RequestClient,
@@ -284,12 +284,15 @@ export async function getWithClientCredentials<T>(
   url: string,
   schema: z.ZodType<T>
 ): Promise<T> {
-  if (accessToken) {
+  // The stored token if there is one, then up to two new ones (undefined: fetch a new one).
+  const tokens: (string | undefined)[] = accessToken ? [accessToken, undefined, undefined] : [undefined, undefined]
+  for (const [index, token] of tokens.entries()) {
     try {
-      return await getWithToken(request, url, accessToken, schema)
+      return await getWithToken(request, url, token ?? (await fetchAccessToken(credentials)), schema)
     } catch (error) {
-      if (!(error instanceof InvalidAuthenticationError)) throw error
+      // A refused token, even a new one (revoked at once), earns one more try with a new token.
+      if (!(error instanceof InvalidAuthenticationError) || index === tokens.length - 1) throw error
     }
   }
-  return getWithToken(request, url, await fetchAccessToken(credentials), schema)
+  throw new InvalidAuthenticationError('Listrak rejected the access token (HTTP 401).')
 }

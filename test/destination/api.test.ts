@@ -1,5 +1,12 @@
-import { apiBase, safeUrl } from '../../destinations/listrak-cross-channel/api'
+import { createRequestClient } from '@segment/actions-core'
+import {
+  apiBase,
+  eventConfigurationListSchema,
+  getWithClientCredentials,
+  safeUrl
+} from '../../destinations/listrak-cross-channel/api'
 import { ExpiringCache } from '../../destinations/listrak-cross-channel/schema-cache'
+import { json, startLocalServer } from '../helpers'
 
 describe('safeUrl', () => {
   it.each([
@@ -41,5 +48,47 @@ describe('ExpiringCache', () => {
     const cache = new ExpiringCache<number>(1000)
     await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down')
     expect(await cache.get('k', () => Promise.resolve(5))).toBe(5)
+  })
+})
+
+describe('getWithClientCredentials', () => {
+  it('tries a new token when even a new one is refused, and gives up after that', async () => {
+    let issued = 0
+    const server = await startLocalServer((request, response) => {
+      if (request.url === '/token') return json(response, 200, { access_token: `t${++issued}` })
+      if (request.headers.authorization === 'Bearer t2')
+        return json(response, 200, { data: [{ eventUID: 'u', eventName: 'n' }] })
+      json(response, 401, {})
+    })
+    try {
+      const credentials = { clientId: 'c', clientSecret: 's', apiUrl: server.url, tokenUrl: `${server.url}/token` }
+      const list = await getWithClientCredentials(
+        createRequestClient(),
+        credentials,
+        'stale',
+        `${server.url}/eventConfigurations`,
+        eventConfigurationListSchema
+      )
+      expect(list.data).toEqual([{ eventUID: 'u', eventName: 'n' }])
+      expect(server.requests.map((request) => request.headers.authorization ?? request.url)).toEqual([
+        'Bearer stale',
+        '/token',
+        'Bearer t1',
+        '/token',
+        'Bearer t2'
+      ])
+      issued = 10
+      await expect(
+        getWithClientCredentials(
+          createRequestClient(),
+          credentials,
+          undefined,
+          `${server.url}/eventConfigurations`,
+          eventConfigurationListSchema
+        )
+      ).rejects.toThrow(/rejected the access token/)
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -11,7 +11,7 @@ const SECRET = 'S3cr3t-v4lue-that-must-never-show-9f2c'
 let simulator: RunningSimulator
 beforeAll(async () => {
   simulator = await startSimulator({
-    config: { clients: [{ clientId: 'known-client', clientSecret: SECRET }], faults: { revokeTokensEveryMs: 300 } }
+    config: { clients: [{ clientId: 'known-client', clientSecret: SECRET }], faults: { revokeTokensEveryMs: 1000 } }
   })
 })
 afterAll(() => simulator.close())
