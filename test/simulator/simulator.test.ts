@@ -284,7 +284,8 @@ describe('POST events: per-recipient results', () => {
 
 describe('rate limiting (leaky bucket)', () => {
   it('answers a burst with 429s and no Retry-After', () =>
-    withSimulator({ rateLimit: { requestsPerSecond: 5, burst: 5 } }, async (simulator) => {
+    // A slow leak, so that even a loaded machine sending the 20 requests over seconds meets the limit.
+    withSimulator({ rateLimit: { requestsPerSecond: 0.5, burst: 5 } }, async (simulator) => {
       const bearer = await accessToken(simulator)
       const responses = await Promise.all(
         Array.from({ length: 20 }, () => get(simulator, bearer, '/eventConfigurations'))
