@@ -4,5 +4,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testTimeout: 30000
+  testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js']
 }
