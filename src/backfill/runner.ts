@@ -69,8 +69,6 @@ export interface BackfillProgress {
   bytesRead: number
   totalBytes: number | undefined
   counts: BackfillCounts
-  inFlight: number
-  concurrency: number
   elapsedMs: number
 }
 
@@ -178,8 +176,6 @@ export class Backfill {
       bytesRead: this.bytesRead,
       totalBytes: this.totalBytes,
       counts: { ...this.counts, unfinished: this.tracker.pending },
-      inFlight: this.tracker.pending,
-      concurrency: this.limiter.concurrency,
       elapsedMs: Date.now() - this.startedAt
     }
   }

@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportLines } from '../../scripts/sample-export'
+import { writeExampleConfig } from '../example-config'
 
 const root = path.join(__dirname, '..', '..')
 const work = path.join(root, '.bench')
@@ -100,20 +101,10 @@ async function backfill(
   simulator: { apiUrl: string; tokenUrl: string },
   extra: string[] = []
 ): Promise<BackfillRun> {
-  const config = path.join(work, 'backfill.json')
-  const examples = JSON.parse(readFileSync(path.join(root, 'examples', 'backfill.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >
-  writeFileSync(
-    config,
-    JSON.stringify({
-      ...examples,
-      settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
-      batching: { size: BATCH_SIZE },
-      concurrency: CONCURRENCY
-    })
-  )
+  const config = writeExampleConfig(path.join(work, 'backfill.json'), simulator, {
+    batching: { size: BATCH_SIZE },
+    concurrency: CONCURRENCY
+  })
   const report = path.join(work, 'report.json')
   const { maxRssMb } = await measure(
     [

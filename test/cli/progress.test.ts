@@ -6,8 +6,6 @@ const progress = (bytesRead: number, totalBytes: number | undefined): BackfillPr
   bytesRead,
   totalBytes,
   counts: { read: 20_000, accepted: 19_000, rejected: 12, filtered: 900, duplicates: 88, blankLines: 0, unfinished: 0 },
-  inFlight: 500,
-  concurrency: 4,
   elapsedMs: 2000
 })
 

@@ -14,6 +14,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportLines } from '../../scripts/sample-export'
+import { writeExampleConfig } from '../example-config'
 import { startSimulator } from '../../src/simulator'
 
 const root = path.join(__dirname, '..', '..')
@@ -112,21 +113,11 @@ async function main(): Promise<void> {
       seed: 7
     }
   })
-  const config = path.join(work, 'backfill.json')
-  const examples = JSON.parse(readFileSync(path.join(root, 'examples', 'backfill.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >
-  writeFileSync(
-    config,
-    JSON.stringify({
-      ...examples,
-      settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
-      batching: { size: 100 },
-      concurrency: 4,
-      retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 5000 }
-    })
-  )
+  const config = writeExampleConfig(path.join(work, 'backfill.json'), simulator, {
+    batching: { size: 100 },
+    concurrency: 4,
+    retry: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 5000 }
+  })
   const checkpoint = path.join(work, 'checkpoint.json')
   const deadLetters = path.join(work, 'dead-letters.ndjson')
   const report = path.join(work, 'report.json')
