@@ -209,8 +209,9 @@ export class Backfill {
       })) {
         if (this.abortReason) break
         for (const line of lines) {
-          if (finishedAfter.has(`${line.input}:${line.line}`)) continue
-          this.take(line)
+          // Finished before the crash: tracked (so the next checkpoint still lists it) but not taken again.
+          if (finishedAfter.has(`${line.input}:${line.line}`)) this.tracker.finish(this.tracker.read(line))
+          else this.take(line)
         }
         while (this.tracker.pending > window && !this.abortReason) {
           if (this.work === 0) this.drainBatches(0)

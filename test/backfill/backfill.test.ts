@@ -157,6 +157,49 @@ describe('backfill into the simulator', () => {
       expect(simulator.state.journal).toHaveLength(600)
     }))
 
+  it('keeps lines an earlier run finished in every later checkpoint, even when a later run stops before them', async () => {
+    const dir = workDir()
+    const { file, orderIds } = writeExport(dir, 10)
+    const checkpointPath = path.join(dir, 'checkpoint.json')
+    // As if a first run had finished lines 1-2 and, beyond them, line 5, then crashed.
+    writeFileSync(
+      checkpointPath,
+      JSON.stringify({
+        version: 1,
+        inputs: [file],
+        position: { input: 0, line: 2, end: readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n').length + 1 },
+        finishedAfter: [[0, 5]],
+        inFlight: 8,
+        counts: { accepted: 3, rejected: 0, filtered: 0, duplicates: 0, blankLines: 0 },
+        complete: false,
+        updatedAt: 'then'
+      })
+    )
+    // A second run that finishes nothing (every post fails) and is stopped.
+    await withSimulator({ faults: { errorRate: 1 } }, async (failing) => {
+      const interrupt = new AbortController()
+      setTimeout(() => interrupt.abort(), 300)
+      const stopped = await runBackfill(
+        backfillOptions(failing, dir, [file], { checkpointPath, signal: interrupt.signal })
+      )
+      expect(stopped.outcome).toBe('aborted')
+    })
+    const afterStop = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {
+      position: { line: number }
+      finishedAfter: [number, number][]
+    }
+    expect(afterStop.position.line).toBe(2)
+    expect(afterStop.finishedAfter).toEqual([[0, 5]])
+    // A third run sends everything else, once, and never line 5.
+    await withSimulator({}, async (simulator) => {
+      const report = await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
+      expect(report.counts).toMatchObject({ read: 10, accepted: 10 })
+      expect(simulator.state.journal.map((entry) => entry.dataFields.orderId).sort()).toEqual(
+        orderIds.filter((_, index) => ![0, 1, 4].includes(index)).sort()
+      )
+    })
+  })
+
   it('refuses a checkpoint written for other inputs', () =>
     withSimulator({}, async (simulator) => {
       const dir = workDir()
