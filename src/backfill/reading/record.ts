@@ -1,0 +1,35 @@
+import type { SegmentEvent } from '@segment/actions-core'
+
+/** What one record of an input holds. */
+export type RecordContent =
+  | { kind: 'blank' }
+  /** `text` is the record's JSON as read (an NDJSON line), kept for dead letters. */
+  | { kind: 'event'; event: SegmentEvent; text: string }
+  /** Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a prefix when too long). */
+  | { kind: 'unreadable'; reason: string; raw: Buffer; truncated: boolean }
+
+/** One record of an input: an NDJSON line, or one element of a JSON array or batch payload. */
+export interface SourceRecord {
+  input: number
+  /**
+   * The record's ordinal in its input, from 1. Every NDJSON line counts, blank ones too, so for NDJSON it is
+   * the line number. Checkpoints store it; a resume skips records up to it.
+   */
+  seq: number
+  /** Where a person finds the record in the file: `line 12`, `element 5`, `line 3, element 2`. */
+  where: string
+  /** Byte offset just after the record, when reading can restart there (plain NDJSON files); a resume seeks to it. */
+  end?: number
+  content: RecordContent
+}
+
+export interface InputSpec {
+  /** A file path, or '-' for standard input. */
+  path: string
+  /** Skip the whole input (a resume past it). */
+  skip?: boolean
+  /** Skip every record up to this seq (a resume). */
+  afterSeq?: number
+  /** The `end` of record `afterSeq`, when it had one: plain files seek there instead of reading again. */
+  afterOffset?: number
+}
