@@ -2,26 +2,30 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { ConfigError } from './config'
 
+const count = z.number().int().min(0)
+const seqOf = z.tuple([z.number().int().min(0), z.number().int().min(0)])
+
 const countsSchema = z.object({
-  accepted: z.number().int().min(0),
-  rejected: z.number().int().min(0),
-  filtered: z.number().int().min(0),
-  duplicates: z.number().int().min(0),
-  blankLines: z.number().int().min(0)
+  read: count,
+  blankLines: count,
+  unreadable: count,
+  duplicates: count,
+  unmatched: count,
+  subscriptions: z.record(z.string(), z.object({ accepted: count, rejected: count, filtered: count, warnings: count }))
 })
-export type FinishedCounts = z.infer<typeof countsSchema>
 
 const checkpointSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   inputs: z.array(z.string()),
-  /** Every line up to and including this one is finished. */
-  position: z
-    .object({ input: z.number().int().min(0), line: z.number().int().min(0), end: z.number().int().min(0) })
-    .nullable(),
-  /** Lines beyond `position` that are finished too, as [input, line]. */
-  finishedAfter: z.array(z.tuple([z.number().int(), z.number().int()])),
-  /** Lines read but not finished when this was written: the most a resume sends again. */
-  inFlight: z.number().int().min(0),
+  /** Every record up to and including this one is finished. */
+  position: z.object({ input: count, seq: count, end: count.optional() }).nullable(),
+  /** Records beyond `position` that are finished too, as [input, seq]. */
+  finishedAfter: z.array(seqOf),
+  /** Records beyond `position` finished for some of their subscriptions, as [input, seq, names of those done]. */
+  partlyFinished: z.array(z.tuple([count, count, z.array(z.string())])),
+  /** Records read but not finished when this was written: the most a resume sends again. */
+  inFlight: count,
+  /** Counts of the finished records. */
   counts: countsSchema,
   complete: z.boolean(),
   updatedAt: z.string()
@@ -42,6 +46,11 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     json = JSON.parse(text)
   } catch {
     throw new ConfigError(`The checkpoint ${path} is not JSON; it was not written by this tool.`)
+  }
+  if ((json as { version?: unknown } | null)?.version === 1) {
+    throw new ConfigError(
+      `The checkpoint ${path} was written by an earlier version of this tool, for a configuration of one subscription; it cannot resume this run. Finish that run with the earlier version, or start over with another --checkpoint file.`
+    )
   }
   const parsed = checkpointSchema.safeParse(json)
   if (!parsed.success) {

@@ -103,7 +103,10 @@ export function parseBackfillConfig(input: unknown, source: string): BackfillCon
   const parsed = backfillConfigSchema.safeParse(input)
   if (parsed.success) return parsed.data
   const problems = parsed.error.issues.map((issue) => {
-    const key = issue.path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part))).join('') || '(top level)'
+    const key =
+      issue.path
+        .map((part, index) => (typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part)))
+        .join('') || '(top level)'
     return `  ${key}: ${issue.message}`
   })
   throw new ConfigError(`${source} is not a valid backfill configuration:\n${problems.join('\n')}`)

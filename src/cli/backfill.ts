@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import { Backfill, BackfillAbort, ConfigError, startCaptureProxy } from '../backfill'
+import { Backfill, ConfigError, startCaptureProxy, totalsOf } from '../backfill'
 import type { BackfillReport } from '../backfill'
 import { destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
@@ -59,19 +59,36 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
         ? `Backfill aborted after ${seconds} s: ${report.abortReason}`
         : `Backfill ${dryRun ? 'dry run ' : ''}completed in ${seconds} s (${number.format(report.eventsPerSecond)} events/s)`
   const row = (label: string, value: number, note = '') =>
-    `  ${label.padEnd(11)} ${number.format(value).padStart(10)}${note}`
+    `  ${label.padEnd(16)} ${number.format(value).padStart(10)}${note}`
   const lines = [
     heading,
-    row('read', counts.read, ' events'),
-    row(dryRun ? 'would send' : 'accepted', counts.accepted),
-    row('rejected', counts.rejected, counts.rejected > 0 ? `  -> ${report.deadLetterFile}` : ''),
-    row('filtered', counts.filtered, '  (not matched by the subscription)'),
+    row('read', counts.read + counts.unfinished, ' events'),
+    row('no subscription', counts.unmatched, '  (matched no subscription: not sent)'),
     row('duplicates', counts.duplicates, '  (messageId seen before, sent once)'),
+    row(
+      'unreadable',
+      counts.unreadable,
+      counts.unreadable > 0 ? `  (not events) -> ${report.deadLetterFile}` : '  (not events)'
+    ),
     ...(counts.unfinished > 0
       ? [row('unfinished', counts.unfinished, '  (read, not acknowledged yet: a resume sends them)')]
-      : []),
-    `  requests ${number.format(report.requests)} (${number.format(report.throttled)} throttled with 429), retries ${number.format(report.retries)}, batches split ${number.format(report.splits)}`
+      : [])
   ]
+  const names = Object.keys(counts.subscriptions)
+  const width = Math.max(16, ...names.map((name) => name.length))
+  const columns = [dryRun ? 'would send' : 'accepted', 'rejected', 'filtered', 'warnings']
+  lines.push(`  ${'subscription'.padEnd(width)} ${columns.map((column) => column.padStart(10)).join(' ')}`)
+  for (const name of names) {
+    const { accepted, rejected, filtered, warnings } = counts.subscriptions[name]
+    const cells = [accepted, rejected, filtered, warnings].map((value) => number.format(value).padStart(10)).join(' ')
+    lines.push(`  ${name.padEnd(width)} ${cells}`)
+  }
+  const { rejected } = totalsOf(counts)
+  if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
+  const { batches, retriedEvents, splits } = report.dispatch
+  lines.push(
+    `  requests ${number.format(report.requests)} (${number.format(report.throttled)} throttled with 429); batches ${number.format(batches)}, events retried ${number.format(retriedEvents)}, batches split ${number.format(splits)}`
+  )
   if (report.resume) {
     lines.push(
       `  resumed from a checkpoint: ${number.format(report.resume.alreadyFinished)} events finished before; up to ${number.format(report.resume.inFlightAtCrash)} in flight then were sent again`
@@ -82,7 +99,7 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
 
 export function exitCodeOf(report: BackfillReport): number {
   if (report.outcome === 'aborted') return EXIT.aborted
-  return report.counts.rejected > 0 ? EXIT.deadLetters : EXIT.ok
+  return totalsOf(report.counts).rejected > 0 ? EXIT.deadLetters : EXIT.ok
 }
 
 export const backfillCommand: Command = {
@@ -116,7 +133,7 @@ export const backfillCommand: Command = {
 
     let connection
     try {
-      connection = await connect(config.settings, { simulator: values.simulator })
+      connection = await connect({ ...config.settings, ...config.endpoints }, { simulator: values.simulator })
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
@@ -144,9 +161,10 @@ export const backfillCommand: Command = {
         backfill = new Backfill({
           destination: new Destination(entry.definition),
           settings,
-          subscription: config.subscription,
+          subscriptions: config.subscriptions,
           inputs,
           batch: { size: batchSize ?? config.batching.size, bytes: config.batching.bytes },
+          batchSizeKey: batchSize === undefined ? 'batching.size' : '--batch-size',
           concurrency: concurrency ?? config.concurrency,
           retry: config.retry,
           maxLineBytes: config.maxLineBytes,
@@ -155,7 +173,7 @@ export const backfillCommand: Command = {
           signal: interrupt.signal
         })
       } catch (error) {
-        if (error instanceof BackfillAbort) throw new UsageError(error.message)
+        if (error instanceof ConfigError) throw new UsageError(error.message)
         throw error
       }
       if (!values.quiet) {
@@ -168,7 +186,7 @@ export const backfillCommand: Command = {
         report = await backfill.run()
       } catch (error) {
         // Refused before anything was sent: a checkpoint of other inputs, or not a checkpoint at all.
-        if (error instanceof BackfillAbort || error instanceof ConfigError) throw new UsageError(error.message)
+        if (error instanceof ConfigError) throw new UsageError(error.message)
         throw error
       } finally {
         stop()

@@ -94,7 +94,10 @@ export const previewCommand: Command = {
         definition: entry.definition,
         settings: connection.settings,
         apiUrl: connection.apiUrl,
-        subscription: config.subscription,
+        subscription: {
+          ...config.subscriptions[0],
+          partnerAction: config.subscriptions[0].partnerAction ?? 'sendCustomEvent'
+        },
         schemaOf: async (eventUID) => {
           if (!schemas.has(eventUID)) {
             try {

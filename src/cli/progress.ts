@@ -1,3 +1,4 @@
+import { totalsOf } from '../backfill'
 import type { BackfillProgress } from '../backfill'
 
 export type ProgressMode = 'bar' | 'lines' | 'quiet'
@@ -28,7 +29,8 @@ export function describeProgress(progress: BackfillProgress, width = 20): string
     parts.push(megabytes(bytesRead))
   }
   parts.push(`${number.format(Math.round(rate(progress)))} ev/s`)
-  parts.push(`accepted ${number.format(counts.accepted)}`, `rejected ${number.format(counts.rejected)}`)
+  const { accepted, rejected } = totalsOf(counts)
+  parts.push(`accepted ${number.format(accepted)}`, `rejected ${number.format(rejected)}`)
   if (totalBytes && bytesRead > 0 && bytesRead < totalBytes) {
     parts.push(`ETA ${duration(((totalBytes - bytesRead) * progress.elapsedMs) / bytesRead)}`)
   }

@@ -1,0 +1,91 @@
+import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
+import { RunFailure } from './preflight'
+import { isRetryable, isSuccess } from './retry'
+import type { Route } from './routes'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
+type AnyDestination = Destination<any>
+
+/** What became of one event of a batch. */
+export type Outcome =
+  | { kind: 'accepted'; warnings: number }
+  /** actions-core's own filter did not take the event. */
+  | { kind: 'filtered' }
+  | { kind: 'retry'; status: number; reason: string }
+  /** `reporter` 'DESTINATION' with the same status and reason for every event: the request was refused whole. */
+  | { kind: 'failed'; status: number; reason: string; reporter?: string }
+
+interface MultiStatusEntry {
+  status: number
+  errormessage?: string
+  errorreporter?: string
+  body?: unknown
+}
+
+/** actions-core's answer for an event its subscription does not take. */
+const NOT_SUBSCRIBED = 'Payload is either invalid or does not match the subscription'
+
+/**
+ * Sends a batch of one subscription through `Destination.onBatch`, as a CDP does: actions-core
+ * applies the subscription, maps, validates, refreshes the token on a 401 and calls the action's
+ * `performBatch`. Returns an outcome per event; throws RunFailure when the destination refuses the
+ * run itself (settings, credentials).
+ */
+export async function deliver(
+  destination: AnyDestination,
+  settings: JSONObject,
+  route: Route,
+  events: SegmentEvent[]
+): Promise<Outcome[]> {
+  let entries: (MultiStatusEntry | undefined)[]
+  try {
+    const [result] = await destination.onBatch(events, {
+      ...settings,
+      subscription: route.subscription as unknown as JSONObject
+    })
+    if (result && 'output' in result && result.output === 'not subscribed')
+      return events.map(() => ({ kind: 'filtered' }))
+    entries = (result?.multistatus ?? []) as MultiStatusEntry[]
+  } catch (error) {
+    const outcome = outcomeOfThrow(error, destination.name)
+    return events.map(() => outcome)
+  }
+  return events.map((_, index) => outcomeOf(entries[index]))
+}
+
+function outcomeOf(entry: MultiStatusEntry | undefined): Outcome {
+  if (!entry) return { kind: 'failed', status: 500, reason: 'the destination returned no result for this event' }
+  const { status, errormessage, errorreporter, body } = entry
+  if (isSuccess(status)) return { kind: 'accepted', warnings: warningsIn(body) }
+  if (status === 400 && errormessage === NOT_SUBSCRIBED && errorreporter === 'INTEGRATIONS') return { kind: 'filtered' }
+  const reason = errormessage ?? `HTTP ${status}`
+  if (isRetryable(status) || status === 401) return { kind: 'retry', status, reason }
+  return { kind: 'failed', status, reason, reporter: errorreporter }
+}
+
+/** A destination may report what it left out of an accepted event as `body.warnings`, a list of strings. */
+function warningsIn(body: unknown): number {
+  const warnings = (body as { warnings?: unknown } | null | undefined)?.warnings
+  return Array.isArray(warnings) ? warnings.length : 0
+}
+
+/**
+ * A batch that threw instead of answering. Refused settings or credentials stop the run; a
+ * transport failure (the API or token endpoint unreachable, say) is retried; anything else is the
+ * mapping failing on some event, which splitting the batch will find.
+ */
+function outcomeOfThrow(error: unknown, destination: string): Outcome {
+  const { status, message, code, name } = error as { status?: number; message?: string; code?: string; name?: string }
+  if (typeof status === 'number' && status >= 400 && status < 500 && !isRetryable(status) && status !== 401) {
+    throw new RunFailure(`${destination} refused the run: ${message ?? status}`)
+  }
+  if (typeof status === 'number' || code !== undefined || name === 'FetchError' || name === 'TimeoutError') {
+    return { kind: 'retry', status: status ?? 503, reason: message ?? 'the batch failed' }
+  }
+  return {
+    kind: 'failed',
+    status: 400,
+    reason: `The mapping failed: ${message ?? String(error)}`,
+    reporter: 'DESTINATION'
+  }
+}

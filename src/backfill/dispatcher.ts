@@ -1,0 +1,174 @@
+import type { SegmentEvent } from '@segment/actions-core'
+import type { Outcome } from './deliver'
+import type { Ledger, Ticket } from './ledger'
+import type { AdaptiveLimiter } from './limiter'
+import type { SourceRecord } from './reading/record'
+import { backoffDelay } from './retry'
+import type { RetryPolicy } from './retry'
+import type { Route } from './routes'
+
+/** An event on its way to one subscription. */
+export interface Item {
+  ticket: Ticket
+  record: SourceRecord
+  event: SegmentEvent
+  attempts: number
+  lastError?: { status: number; reason: string }
+}
+
+export interface DispatchStats {
+  /** Batches handed to the destination, retries and halves included. */
+  batches: number
+  /** Events sent again after a retryable answer. */
+  retriedEvents: number
+  /** Batches rejected whole and sent again as two halves. */
+  splits: number
+}
+
+export interface DispatcherOptions {
+  limiter: AdaptiveLimiter
+  retry: RetryPolicy
+  ledger: Ledger
+  send(route: Route, events: SegmentEvent[]): Promise<Outcome[]>
+  /** After each batch's outcomes reached the ledger (a checkpoint is due). */
+  onSettled(): void
+  /** The run cannot go on (the destination refused it): stop. */
+  onFailure(error: unknown): void
+}
+
+/**
+ * Sends batches with bounded, adaptive concurrency, and settles each event in the ledger: accepted,
+ * rejected, or filtered by the destination; events with a retryable answer go again after a backoff,
+ * up to the retry budget; a batch refused whole (one answer for every event, naming none) is halved
+ * until the events at fault stand alone.
+ */
+export class Dispatcher {
+  readonly stats: DispatchStats = { batches: 0, retriedEvents: 0, splits: 0 }
+  private work = 0
+  private stopped = false
+  private readonly waiters: (() => void)[] = []
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** Batches sending, waiting for a slot, or waiting to be retried. */
+  get busy(): number {
+    return this.work
+  }
+
+  dispatch(route: Route, items: Item[]): void {
+    this.work++
+    this.options.limiter
+      .run(() => this.send(route, items))
+      .catch((error: unknown) => this.options.onFailure(error))
+      .finally(() => this.completed())
+  }
+
+  /** Resolves when some batch completes. */
+  nextCompletion(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  async idle(): Promise<void> {
+    while (this.work > 0) await this.nextCompletion()
+  }
+
+  /** Sends nothing more: batches waiting for a slot return unsent, retries are dropped (their events stay unfinished). */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.options.limiter.stop()
+    for (const timer of this.timers) {
+      clearTimeout(timer)
+      this.completed()
+    }
+    this.timers.clear()
+  }
+
+  private async send(route: Route, items: Item[]): Promise<void> {
+    if (this.stopped) return
+    const { ledger } = this.options
+    this.stats.batches++
+    const outcomes = await this.options.send(
+      route,
+      items.map((item) => item.event)
+    )
+    const retry: Item[] = []
+    const failed: { item: Item; outcome: Extract<Outcome, { kind: 'failed' }> }[] = []
+    let throttled = false
+    items.forEach((item, index) => {
+      const outcome = outcomes[index]
+      switch (outcome.kind) {
+        case 'accepted':
+          return ledger.accepted(item.ticket, route.index, outcome.warnings)
+        case 'filtered':
+          return ledger.filtered(item.ticket, route.index)
+        case 'retry':
+          throttled ||= outcome.status === 429
+          item.lastError = { status: outcome.status, reason: outcome.reason }
+          return retry.push(item)
+        case 'failed':
+          return failed.push({ item, outcome })
+      }
+    })
+    if (throttled) this.options.limiter.throttled()
+    else this.options.limiter.succeeded()
+
+    if (failed.length === items.length && items.length > 1 && refusedWhole(failed.map((f) => f.outcome))) {
+      this.stats.splits++
+      const half = Math.ceil(items.length / 2)
+      this.dispatch(route, items.slice(0, half))
+      this.dispatch(route, items.slice(half))
+    } else {
+      for (const { item, outcome } of failed)
+        ledger.rejected(item.ticket, route.index, item.record, outcome.status, outcome.reason)
+    }
+    this.scheduleRetries(route, retry)
+    this.options.onSettled()
+  }
+
+  private scheduleRetries(route: Route, items: Item[]): void {
+    const { retry, ledger } = this.options
+    const again: Item[] = []
+    for (const item of items) {
+      item.attempts++
+      if (item.attempts >= retry.maxAttempts) {
+        const { status, reason } = item.lastError ?? { status: 500, reason: 'unknown error' }
+        ledger.rejected(
+          item.ticket,
+          route.index,
+          item.record,
+          status,
+          `${reason} (gave up after ${item.attempts} attempts)`
+        )
+      } else again.push(item)
+    }
+    if (again.length === 0 || this.stopped) return
+    this.stats.retriedEvents += again.length
+    const attempt = Math.max(...again.map((item) => item.attempts))
+    this.work++
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer)
+        if (!this.stopped) this.dispatch(route, again)
+        this.completed()
+      },
+      backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs)
+    )
+    this.timers.add(timer)
+  }
+
+  private completed(): void {
+    this.work--
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+}
+
+/** One answer for the whole request that names no event: the same status and reason for each, from the destination. */
+function refusedWhole(outcomes: Extract<Outcome, { kind: 'failed' }>[]): boolean {
+  const [first] = outcomes
+  return (
+    first.reporter === 'DESTINATION' &&
+    outcomes.every((outcome) => outcome.status === first.status && outcome.reason === first.reason)
+  )
+}

@@ -1,0 +1,262 @@
+import type { DeadLetterWriter } from './dead-letters'
+import type { SourceRecord } from './reading/record'
+
+/** A record's place in the run: which input, which record, and the byte offset after it where reading can resume. */
+export interface Position {
+  input: number
+  seq: number
+  end?: number
+}
+
+export interface SubscriptionCounts {
+  accepted: number
+  rejected: number
+  /** Events its trigger did not match. */
+  filtered: number
+  /** Events accepted with a warning from the destination (a value it left out, say). */
+  warnings: number
+}
+
+/** Counts of finished records; `read` = unreadable + duplicates + unmatched + the events some subscription took. */
+export interface LedgerCounts {
+  /** Records that were not blank: events and unreadable lines. */
+  read: number
+  blankLines: number
+  /** Records that are not events (broken JSON, not UTF-8, too long): dead-lettered for no subscription. */
+  unreadable: number
+  /** Events whose messageId was seen before: sent once. */
+  duplicates: number
+  /** Events no subscription's trigger matched. */
+  unmatched: number
+  subscriptions: Record<string, SubscriptionCounts>
+}
+
+/** Where a resume starts: every record up to `watermark` is finished, and so are those listed after it. */
+export interface LedgerSnapshot {
+  watermark: Position | null
+  /** Records beyond the watermark that are finished, as [input, seq]. */
+  finishedAfter: [number, number][]
+  /** Records beyond the watermark finished for some of their subscriptions, as [input, seq, names of those done]. */
+  partlyFinished: [number, number, string[]][]
+  /** Records read and not finished: the most a resume sends again. */
+  inFlight: number
+  counts: LedgerCounts
+}
+
+export type Ticket = number
+
+const emptyCounts = (names: string[]): LedgerCounts => ({
+  read: 0,
+  blankLines: 0,
+  unreadable: 0,
+  duplicates: 0,
+  unmatched: 0,
+  subscriptions: Object.fromEntries(names.map((name) => [name, { accepted: 0, rejected: 0, filtered: 0, warnings: 0 }]))
+})
+
+/**
+ * The one owner of each record's fate. A record is finished when it is blank, unreadable, a duplicate,
+ * matched no subscription, or every subscription it matched has accepted or rejected it; counts, dead
+ * letters and the resume position all follow from here. Subscriptions are numbered (bit i of a mask is
+ * subscription i), so an instance has at most 31 of them.
+ *
+ * The watermark is the last record before which everything is finished; records finished beyond it are
+ * listed in snapshots, so that a resume sends again only what was really in flight. Memory is bounded
+ * by the records between the watermark and the reader.
+ */
+export class Ledger {
+  readonly counts: LedgerCounts
+  private positions: Position[] = []
+  /** Per record: the subscriptions it matched, and those done with it. */
+  private matched: number[] = []
+  private done: number[] = []
+  /** The ticket of positions[0]. */
+  private base = 0
+  private head = 0
+  private watermark: Position | undefined
+  private pendingCount = 0
+
+  constructor(
+    private readonly names: string[],
+    private readonly inputs: string[],
+    private readonly deadLetters: DeadLetterWriter,
+    resume?: { watermark: Position | null; counts: LedgerCounts }
+  ) {
+    this.counts = resume ? structuredClone(resume.counts) : emptyCounts(names)
+    this.watermark = resume?.watermark ?? undefined
+  }
+
+  /** Records read and not finished. */
+  get pending(): number {
+    return this.pendingCount
+  }
+
+  /** Registers a record as read; returns the ticket that settles it. */
+  open(record: SourceRecord): Ticket {
+    this.positions.push({ input: record.input, seq: record.seq, end: record.end })
+    this.matched.push(0)
+    this.done.push(0)
+    this.pendingCount++
+    return this.base + this.positions.length - 1
+  }
+
+  /** A record a run before a crash finished: tracked, so that checkpoints still list it, but not counted again. */
+  skip(ticket: Ticket): void {
+    this.close(ticket)
+  }
+
+  blank(ticket: Ticket): void {
+    this.counts.blankLines++
+    this.close(ticket)
+  }
+
+  duplicate(ticket: Ticket): void {
+    this.counts.read++
+    this.counts.duplicates++
+    this.close(ticket)
+  }
+
+  unreadable(ticket: Ticket, record: SourceRecord, reason: string): void {
+    const raw = record.content.kind === 'unreadable' ? record.content.raw.toString('utf8') : ''
+    this.deadLetter(record, { raw }, null, null, `${this.describe(record)}: ${reason}`)
+    this.counts.read++
+    this.counts.unreadable++
+    this.close(ticket)
+  }
+
+  /**
+   * The subscriptions an event goes to (a mask), less those a run before a crash finished already.
+   * Returns the subscriptions still to send it to; 0 when the event is finished.
+   */
+  route(ticket: Ticket, matched: number, alreadyDone = 0): number {
+    const index = ticket - this.base
+    this.matched[index] = matched
+    this.done[index] = alreadyDone & matched
+    return this.settleIfDone(ticket) ? 0 : matched & ~alreadyDone
+  }
+
+  accepted(ticket: Ticket, subscription: number, warnings: number): void {
+    const counts = this.counts.subscriptions[this.names[subscription]]
+    counts.accepted++
+    if (warnings > 0) counts.warnings++
+    this.settle(ticket, subscription)
+  }
+
+  rejected(ticket: Ticket, subscription: number, record: SourceRecord, status: number | null, reason: string): void {
+    const content = record.content.kind === 'event' ? { event: record.content.event } : { raw: '' }
+    this.deadLetter(record, content, this.names[subscription], status, reason)
+    this.counts.subscriptions[this.names[subscription]].rejected++
+    this.settle(ticket, subscription)
+  }
+
+  /** The destination's own filter did not take an event its subscription was thought to match. */
+  filtered(ticket: Ticket, subscription: number): void {
+    const index = ticket - this.base
+    if (index < this.head || this.isFinished(index)) return
+    this.matched[index] &= ~(1 << subscription)
+    this.settleIfDone(ticket)
+  }
+
+  snapshot(): LedgerSnapshot {
+    const finishedAfter: [number, number][] = []
+    const partlyFinished: [number, number, string[]][] = []
+    for (let i = this.head; i < this.positions.length; i++) {
+      const { input, seq } = this.positions[i]
+      if (this.isFinished(i)) finishedAfter.push([input, seq])
+      else if (this.done[i] !== 0) partlyFinished.push([input, seq, this.namesOf(this.done[i])])
+    }
+    const { watermark } = this
+    return {
+      watermark: watermark ? { input: watermark.input, seq: watermark.seq, end: watermark.end } : null,
+      finishedAfter,
+      partlyFinished,
+      inFlight: this.pendingCount,
+      counts: structuredClone(this.counts)
+    }
+  }
+
+  /** The mask of the subscriptions with these names (those of a checkpoint's partly finished record). */
+  maskOf(names: string[]): number {
+    let mask = 0
+    for (const name of names) {
+      const index = this.names.indexOf(name)
+      if (index >= 0) mask |= 1 << index
+    }
+    return mask
+  }
+
+  private namesOf(mask: number): string[] {
+    return this.names.filter((_, index) => mask & (1 << index))
+  }
+
+  private isFinished(index: number): boolean {
+    return this.matched[index] === -1
+  }
+
+  private settle(ticket: Ticket, subscription: number): void {
+    const index = ticket - this.base
+    if (index < this.head || this.isFinished(index)) return
+    this.done[index] |= 1 << subscription
+    this.settleIfDone(ticket)
+  }
+
+  /** Finishes an event once every subscription it matched is done with it. */
+  private settleIfDone(ticket: Ticket): boolean {
+    const index = ticket - this.base
+    const matched = this.matched[index]
+    if ((this.done[index] & matched) !== matched) return false
+    this.counts.read++
+    if (matched === 0) this.counts.unmatched++
+    this.names.forEach((name, subscription) => {
+      if (!(matched & (1 << subscription))) this.counts.subscriptions[name].filtered++
+    })
+    this.close(ticket)
+    return true
+  }
+
+  private close(ticket: Ticket): void {
+    const index = ticket - this.base
+    this.matched[index] = -1
+    this.pendingCount--
+    while (this.head < this.positions.length && this.isFinished(this.head)) this.watermark = this.positions[this.head++]
+    if (this.head > 4096 && this.head * 2 > this.positions.length) {
+      this.positions = this.positions.slice(this.head)
+      this.matched = this.matched.slice(this.head)
+      this.done = this.done.slice(this.head)
+      this.base += this.head
+      this.head = 0
+    }
+  }
+
+  private describe(record: SourceRecord): string {
+    return `${record.where} of ${this.inputs[record.input]}`
+  }
+
+  private deadLetter(
+    record: SourceRecord,
+    content: { event: unknown } | { raw: string },
+    subscription: string | null,
+    status: number | null,
+    reason: string
+  ): void {
+    this.deadLetters.write({
+      ...content,
+      deadLetter: {
+        file: this.inputs[record.input],
+        where: record.where,
+        seq: record.seq,
+        subscription,
+        status,
+        reason,
+        at: new Date().toISOString()
+      }
+    })
+  }
+}
+
+/** Events accepted and dead letters written, over every subscription. */
+export function totalsOf(counts: LedgerCounts): { accepted: number; rejected: number; warnings: number } {
+  const subscriptions = Object.values(counts.subscriptions)
+  const sum = (key: keyof SubscriptionCounts) => subscriptions.reduce((total, entry) => total + entry[key], 0)
+  return { accepted: sum('accepted'), rejected: counts.unreadable + sum('rejected'), warnings: sum('warnings') }
+}

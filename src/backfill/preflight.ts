@@ -1,0 +1,207 @@
+import { transform } from '@segment/actions-core'
+import type { Destination, JSONObject } from '@segment/actions-core'
+import { parseFql } from '@segment/destination-subscriptions'
+import type { BatchLimits } from './batcher'
+import type { SubscriptionConfig } from './config'
+import { ConfigError } from './config'
+import { routeOf } from './routes'
+import type { Route } from './routes'
+import { didYouMean } from './suggest'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
+type AnyDestination = Destination<any>
+type Fields = Record<
+  string,
+  { required?: boolean; minimum?: number; maximum?: number; dynamic?: unknown; default?: unknown }
+>
+
+/** A failure of the whole run found before anything was sent (credentials refused, an unknown choice): exit 1. */
+export class RunFailure extends Error {
+  override readonly name = 'RunFailure'
+}
+
+export interface Instance {
+  settings: JSONObject
+  subscriptions: SubscriptionConfig[]
+  batch: BatchLimits
+  /** How the batch size was given, for messages: `batching.size` or `--batch-size`. */
+  batchSizeKey?: string
+}
+
+/** Most subscriptions in one instance: each is a bit of a 32-bit mask. */
+export const MAX_SUBSCRIPTIONS = 31
+
+/**
+ * Checks a destination instance against the destination's definition before anything is read or
+ * sent, and returns the route of each subscription. Every problem is listed, each naming its key;
+ * nothing here knows a particular destination.
+ */
+export function checkInstance(destination: AnyDestination, instance: Instance): Route[] {
+  const { definition } = destination
+  const problems: string[] = []
+  const declared = new Set([
+    ...Object.keys(definition.authentication?.fields ?? {}),
+    ...Object.keys((definition as { settings?: object }).settings ?? {})
+  ])
+  for (const key of Object.keys(instance.settings)) {
+    if (!declared.has(key)) {
+      problems.push(
+        `settings.${key}: ${definition.name} has no such setting${didYouMean(key, declared)}; its settings: ${[...declared].join(', ') || 'none'}`
+      )
+    }
+  }
+  if (problems.length === 0) {
+    try {
+      destination.validateSettings(instance.settings)
+    } catch (error) {
+      problems.push(`settings: ${(error as Error).message}`)
+    }
+  }
+  if (instance.subscriptions.length > MAX_SUBSCRIPTIONS) {
+    problems.push(
+      `subscriptions: at most ${MAX_SUBSCRIPTIONS} in one configuration, not ${instance.subscriptions.length}`
+    )
+  }
+
+  const actions = Object.keys(definition.actions)
+  const routes = instance.subscriptions.flatMap((subscription, index): Route[] => {
+    const { key } = subscription
+    const partnerAction = subscription.partnerAction ?? (actions.length === 1 ? actions[0] : undefined)
+    if (partnerAction === undefined) {
+      problems.push(`${key}.partnerAction: say which action: ${actions.join(', ')}`)
+      return []
+    }
+    const action = definition.actions[partnerAction]
+    if (!action) {
+      problems.push(
+        `${key}.partnerAction: ${definition.name} has no action "${partnerAction}"${didYouMean(partnerAction, actions)}; its actions: ${actions.join(', ')}`
+      )
+      return []
+    }
+    const before = problems.length
+    const parsed = parseFql(subscription.subscribe) as { error?: Error }
+    if (parsed.error)
+      problems.push(`${key}.subscribe: "${subscription.subscribe}" does not parse: ${parsed.error.message}`)
+    const fields = action.fields as Fields
+    problems.push(...mappingProblems(key, subscription.mapping, fields))
+    problems.push(...batchProblems(instance, fields))
+    if (problems.length > before) return []
+    // The runner's batch limits are the action's too, so that its requests agree with the batches it is given.
+    const mapping: JSONObject = { ...subscription.mapping }
+    if ('batch_size' in fields) mapping.batch_size = instance.batch.size
+    if ('batch_bytes' in fields) mapping.batch_bytes = instance.batch.bytes
+    const batchKeys = mapping.batch_keys ?? fields.batch_keys?.default ?? []
+    return [
+      routeOf(
+        index,
+        subscription.name,
+        { subscribe: subscription.subscribe, partnerAction, mapping },
+        Array.isArray(batchKeys) ? batchKeys.map(String) : []
+      )
+    ]
+  })
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `The configuration does not fit ${definition.name}:\n${[...new Set(problems)].map((p) => `  ${p}`).join('\n')}`
+    )
+  }
+  return routes
+}
+
+function mappingProblems(key: string, mapping: JSONObject, fields: Fields): string[] {
+  const problems: string[] = []
+  const names = Object.keys(fields)
+  for (const field of Object.keys(mapping)) {
+    if (!(field in fields)) {
+      problems.push(
+        `${key}.mapping.${field}: the action has no field "${field}"${didYouMean(field, names)}; its fields: ${names.join(', ')}`
+      )
+    }
+  }
+  for (const [field, definition] of Object.entries(fields)) {
+    if (definition.required && !(field in mapping)) {
+      problems.push(`${key}.mapping.${field}: the action requires this field; map it`)
+    }
+  }
+  try {
+    // A directive of the wrong shape fails on any event: say so now, not once per event.
+    transform(mapping, {})
+  } catch (error) {
+    problems.push(`${key}.mapping: ${(error as Error).message}`)
+  }
+  return problems
+}
+
+/** The runner's batch limits must be values the action's batching fields accept. */
+function batchProblems(instance: Instance, fields: Fields): string[] {
+  const limits: [string, number, Fields[string] | undefined][] = [
+    [instance.batchSizeKey ?? 'batching.size', instance.batch.size, fields.batch_size],
+    ['batching.bytes', instance.batch.bytes, fields.batch_bytes]
+  ]
+  return limits.flatMap(([key, value, field]) => {
+    if (!field) return []
+    if (field.maximum !== undefined && value > field.maximum)
+      return [`${key}: ${value} is more than the action allows (${field.maximum})`]
+    if (field.minimum !== undefined && value < field.minimum)
+      return [`${key}: ${value} is less than the action allows (${field.minimum})`]
+    return []
+  })
+}
+
+/**
+ * Gets a token, so that refused credentials stop the run before anything is read, and checks each
+ * literal mapping value of a field with dynamic choices against the choices the account offers (an
+ * event configuration the account does not have, say). Returns the token state for `settings.oauth`.
+ */
+export async function checkAccount(
+  destination: AnyDestination,
+  settings: JSONObject,
+  routes: Route[]
+): Promise<JSONObject> {
+  let oauth: JSONObject = {}
+  if (destination.authentication?.scheme === 'oauth2') {
+    try {
+      const tokens = await destination.refreshAccessToken(settings, {
+        clientId: '',
+        clientSecret: '',
+        accessToken: '',
+        refreshToken: ''
+      })
+      if (tokens?.accessToken) oauth = { access_token: tokens.accessToken }
+    } catch (error) {
+      throw new RunFailure(`Authentication failed: ${(error as Error).message}`)
+    }
+  }
+  const auth = { accessToken: String(oauth.access_token ?? ''), refreshToken: '' }
+  for (const route of routes) {
+    const { partnerAction, mapping } = route.subscription
+    const action = destination.definition.actions[partnerAction]
+    for (const [field, value] of Object.entries(mapping)) {
+      if (typeof value !== 'string' || !(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
+      if (typeof (action.dynamicFields as Record<string, unknown> | undefined)?.[field] !== 'function') continue
+      const response = (await destination.executeDynamicField(partnerAction, field, {
+        settings,
+        payload: mapping,
+        auth
+      })) as {
+        choices?: { value: string; label: string }[]
+        error?: { message: string }
+      }
+      const where = `subscription "${route.name}": mapping.${field}`
+      if (response.error) throw new RunFailure(`${where}: cannot list its choices: ${response.error.message}`)
+      const choices = response.choices ?? []
+      if (!choices.some((choice) => choice.value === value)) {
+        const offered = choices.map((choice) =>
+          choice.label === choice.value ? choice.value : `${choice.label} (${choice.value})`
+        )
+        throw new RunFailure(
+          `${where}: "${value}" is not one of the choices the account offers${didYouMean(
+            value,
+            choices.map((c) => c.value)
+          )}: ${offered.join(', ') || 'none'}`
+        )
+      }
+    }
+  }
+  return oauth
+}
