@@ -9,6 +9,7 @@ import type { RunningSimulator, SimulatorConfigInput } from '../src/simulator'
 
 export const ORDER_EVENT = DEFAULT_EVENT_CONFIGURATIONS[0]
 export const BROWSE_EVENT = DEFAULT_EVENT_CONFIGURATIONS[1]
+export const SIGNUP_EVENT = DEFAULT_EVENT_CONFIGURATIONS[2]
 
 export function settingsFor(simulator: RunningSimulator): Settings {
   return {

@@ -136,6 +136,7 @@ export class Ledger {
   }
 
   accepted(ticket: Ticket, subscription: number, warnings: number): void {
+    if (!this.awaits(ticket, subscription)) return
     const counts = this.counts.subscriptions[this.names[subscription]]
     counts.accepted++
     if (warnings > 0) counts.warnings++
@@ -143,6 +144,7 @@ export class Ledger {
   }
 
   rejected(ticket: Ticket, subscription: number, record: SourceRecord, status: number | null, reason: string): void {
+    if (!this.awaits(ticket, subscription)) return
     const content = record.content.kind === 'event' ? { event: record.content.event } : { raw: '' }
     this.deadLetter(record, content, this.names[subscription], status, reason)
     this.counts.subscriptions[this.names[subscription]].rejected++
@@ -151,9 +153,8 @@ export class Ledger {
 
   /** The destination's own filter did not take an event its subscription was thought to match. */
   filtered(ticket: Ticket, subscription: number): void {
-    const index = ticket - this.base
-    if (index < this.head || this.isFinished(index)) return
-    this.matched[index] &= ~(1 << subscription)
+    if (!this.awaits(ticket, subscription)) return
+    this.matched[ticket - this.base] &= ~(1 << subscription)
     this.settleIfDone(ticket)
   }
 
@@ -193,10 +194,14 @@ export class Ledger {
     return this.matched[index] === -1
   }
 
-  private settle(ticket: Ticket, subscription: number): void {
+  /** Whether the subscription has yet to settle the record (a batch settles each of its events once). */
+  private awaits(ticket: Ticket, subscription: number): boolean {
     const index = ticket - this.base
-    if (index < this.head || this.isFinished(index)) return
-    this.done[index] |= 1 << subscription
+    return index >= this.head && !this.isFinished(index) && !(this.done[index] & (1 << subscription))
+  }
+
+  private settle(ticket: Ticket, subscription: number): void {
+    this.done[ticket - this.base] |= 1 << subscription
     this.settleIfDone(ticket)
   }
 

@@ -81,7 +81,9 @@ export function checkInstance(destination: AnyDestination, instance: Instance): 
     const before = problems.length
     const parsed = parseFql(subscription.subscribe) as { error?: Error }
     if (parsed.error)
-      problems.push(`${key}.subscribe: "${subscription.subscribe}" does not parse: ${parsed.error.message}`)
+      problems.push(
+        `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} does not parse (${parsed.error.message}); a trigger reads like type = "track" and event = "Order Completed"`
+      )
     const fields = action.fields as Fields
     problems.push(...mappingProblems(key, subscription.mapping, fields))
     problems.push(...batchProblems(instance, fields))
@@ -112,7 +114,8 @@ function mappingProblems(key: string, mapping: JSONObject, fields: Fields): stri
   const problems: string[] = []
   const names = Object.keys(fields)
   for (const field of Object.keys(mapping)) {
-    if (!(field in fields)) {
+    // actions-core's own keys (a sync mode's `__segment_internal_sync_mode`) sit beside the fields.
+    if (!(field in fields) && !field.startsWith('__segment_internal_')) {
       problems.push(
         `${key}.mapping.${field}: the action has no field "${field}"${didYouMean(field, names)}; its fields: ${names.join(', ')}`
       )

@@ -130,6 +130,7 @@ export class Backfill {
     if (checkpoint?.complete) return this.report('already-complete', checkpoint)
     if (checkpoint) this.ledger = this.newLedger(checkpoint)
     this.totalBytes = await totalSize(options.inputs)
+    if (options.checkpointPath) this.checkpoints = new CheckpointWriter(options.checkpointPath, () => this.checkpoint())
 
     const onAbort = () => this.abort('interrupted')
     options.signal?.addEventListener('abort', onAbort)
@@ -169,7 +170,6 @@ export class Backfill {
       onSettled: () => this.checkpointSoon(),
       onFailure: (error) => this.abort((error as Error).message)
     }))
-    if (options.checkpointPath) this.checkpoints = new CheckpointWriter(options.checkpointPath, () => this.checkpoint())
     // Records finished (wholly or for some subscriptions) after the watermark by the run before a crash.
     const doneBefore = new Map<string, number>()
     for (const [input, seq] of checkpoint?.finishedAfter ?? []) doneBefore.set(`${input}:${seq}`, -1)

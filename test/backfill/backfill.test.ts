@@ -3,8 +3,9 @@ import { Destination } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
 import { Backfill } from '../../src/backfill'
 import path from 'node:path'
+import { DEFAULT_EVENT_CONFIGURATIONS } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { json, ORDER_EVENT, startLocalServer, withSimulator } from '../helpers'
+import { json, ORDER_EVENT, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
 import { arrivals, backfillOptions, readDeadLetters, runBackfill, workDir, writeExport } from './fixtures'
 
 const order = (
@@ -45,28 +46,37 @@ describe('backfill into the simulator', () => {
       expect([...arrived.values()].every((count) => count === 1)).toBe(true)
 
       expect(report.outcome).toBe('completed')
+      // The identify call on line 50 goes to the sign-up subscription; the orders to theirs.
       expect(report.counts).toEqual({
         read: 307,
-        accepted: 300,
-        rejected: 5,
-        filtered: 1,
-        duplicates: 1,
         blankLines: 1,
-        unfinished: 0
+        unreadable: 2,
+        duplicates: 1,
+        unmatched: 0,
+        unfinished: 0,
+        subscriptions: {
+          Orders: { accepted: 300, rejected: 3, filtered: 1, warnings: 0 },
+          'Product views': { accepted: 0, rejected: 0, filtered: 304, warnings: 0 },
+          'Sign-ups': { accepted: 1, rejected: 0, filtered: 303, warnings: 0 }
+        }
       })
-      const { read, accepted, rejected, filtered, duplicates } = report.counts
-      expect(read).toBe(accepted + rejected + filtered + duplicates)
+      expect(simulator.state.journal.filter((entry) => entry.eventUID === SIGNUP_EVENT.eventUID)).toHaveLength(1)
 
       const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
-      expect(letters.map((letter) => letter.deadLetter.line).sort((a, b) => a - b)).toEqual([5, 20, 30, 40, 60])
-      const byLine = new Map(letters.map((letter) => [letter.deadLetter.line, letter]))
+      expect(letters.map((letter) => letter.deadLetter.seq).sort((a, b) => a - b)).toEqual([5, 20, 30, 40, 60])
+      const byLine = new Map(letters.map((letter) => [letter.deadLetter.seq, letter]))
       expect(byLine.get(5)).toMatchObject({
         raw: '{"type":"track","event":',
-        deadLetter: { status: null, reason: expect.stringMatching(/line 5 of .*not valid JSON/) }
+        deadLetter: {
+          where: 'line 5',
+          subscription: null,
+          status: null,
+          reason: expect.stringMatching(/line 5 of .*not valid JSON/)
+        }
       })
       expect(byLine.get(20)).toMatchObject({
         event: { properties: { order_id: 'NO-ID' } },
-        deadLetter: { status: 400, reason: expect.stringMatching(/no usable identifier/) }
+        deadLetter: { subscription: 'Orders', status: 400, reason: expect.stringMatching(/no usable identifier/) }
       })
       expect(byLine.get(30)?.deadLetter.reason).toMatch(/dataFields\.itemCount \(Int\) cannot take the value 2\.5/)
       expect(byLine.get(40)?.deadLetter.reason).toMatch(/dataFields\.orderDate \(Date\)/)
@@ -89,10 +99,10 @@ describe('backfill into the simulator', () => {
         )
         const arrived = arrivals(simulator)
         expect(report.outcome).toBe('completed')
-        expect(report.counts).toMatchObject({ accepted: 600, rejected: 0 })
+        expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 600, rejected: 0 })
         expect([...arrived.keys()].sort()).toEqual([...orderIds].sort())
         expect([...arrived.values()].every((count) => count === 1)).toBe(true)
-        expect(report.retries).toBeGreaterThan(0)
+        expect(report.dispatch.retriedEvents).toBeGreaterThan(0)
         expect(report.throttled).toBeGreaterThan(0)
         expect(simulator.state.stats.status5xx).toBeGreaterThan(0)
         expect(simulator.state.stats.tokensIssued).toBeGreaterThan(1)
@@ -107,7 +117,7 @@ describe('backfill into the simulator', () => {
       const report = await runBackfill(
         backfillOptions(simulator, dir, [file], { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } })
       )
-      expect(report.counts).toMatchObject({ accepted: 0, rejected: 3 })
+      expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 0, rejected: 3 })
       const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
       expect(letters[0].deadLetter).toMatchObject({
         status: expect.any(Number),
@@ -133,21 +143,22 @@ describe('backfill into the simulator', () => {
       )
       clearInterval(watcher)
       expect(first.outcome).toBe('aborted')
-      const { read, accepted, rejected, filtered, duplicates, unfinished } = first.counts
-      expect(read).toBe(accepted + rejected + filtered + duplicates + unfinished)
+      const { read, unreadable, duplicates, unmatched, unfinished, subscriptions } = first.counts
+      expect(read).toBe(unreadable + duplicates + unmatched + subscriptions.Orders.accepted)
+      expect(unfinished).toBeGreaterThan(0)
       const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {
         complete: boolean
-        counts: { accepted: number }
+        counts: { read: number; subscriptions: { Orders: { accepted: number } } }
       }
       expect(checkpoint.complete).toBe(false)
-      expect(checkpoint.counts.accepted).toBe(simulator.state.journal.length)
+      expect(checkpoint.counts.subscriptions.Orders.accepted).toBe(simulator.state.journal.length)
 
       const second = await runBackfill(
         backfillOptions(simulator, dir, [file], { checkpointPath, batch: { size: 20, bytes: 4_000_000 } })
       )
       expect(second.outcome).toBe('completed')
-      expect(second.resume?.alreadyFinished).toBe(checkpoint.counts.accepted)
-      expect(second.counts.accepted).toBe(600)
+      expect(second.resume?.alreadyFinished).toBe(checkpoint.counts.read)
+      expect(second.counts.subscriptions.Orders.accepted).toBe(600)
       const arrived = arrivals(simulator)
       expect([...arrived.keys()].sort()).toEqual([...orderIds].sort())
       expect([...arrived.values()].every((count) => count === 1)).toBe(true)
@@ -165,12 +176,24 @@ describe('backfill into the simulator', () => {
     writeFileSync(
       checkpointPath,
       JSON.stringify({
-        version: 1,
+        version: 2,
         inputs: [file],
-        position: { input: 0, line: 2, end: readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n').length + 1 },
+        position: { input: 0, seq: 2, end: readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n').length + 1 },
         finishedAfter: [[0, 5]],
+        partlyFinished: [],
         inFlight: 8,
-        counts: { accepted: 3, rejected: 0, filtered: 0, duplicates: 0, blankLines: 0 },
+        counts: {
+          read: 3,
+          blankLines: 0,
+          unreadable: 0,
+          duplicates: 0,
+          unmatched: 0,
+          subscriptions: {
+            Orders: { accepted: 3, rejected: 0, filtered: 0, warnings: 0 },
+            'Product views': { accepted: 0, rejected: 0, filtered: 3, warnings: 0 },
+            'Sign-ups': { accepted: 0, rejected: 0, filtered: 3, warnings: 0 }
+          }
+        },
         complete: false,
         updatedAt: 'then'
       })
@@ -185,15 +208,16 @@ describe('backfill into the simulator', () => {
       expect(stopped.outcome).toBe('aborted')
     })
     const afterStop = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {
-      position: { line: number }
+      position: { seq: number }
       finishedAfter: [number, number][]
     }
-    expect(afterStop.position.line).toBe(2)
+    expect(afterStop.position.seq).toBe(2)
     expect(afterStop.finishedAfter).toEqual([[0, 5]])
     // A third run sends everything else, once, and never line 5.
     await withSimulator({}, async (simulator) => {
       const report = await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
-      expect(report.counts).toMatchObject({ read: 10, accepted: 10 })
+      expect(report.counts.read).toBe(10)
+      expect(report.counts.subscriptions.Orders.accepted).toBe(10)
       expect(simulator.state.journal.map((entry) => entry.dataFields.orderId).sort()).toEqual(
         orderIds.filter((_, index) => ![0, 1, 4].includes(index)).sort()
       )
@@ -230,6 +254,10 @@ describe('backfill against a server that rejects a whole batch for one bad event
     const accepted: string[] = []
     const server = await startLocalServer((request, response) => {
       if (request.url.endsWith('/OAuth2/Token')) return json(response, 200, { access_token: 't', expires_in: 600 })
+      if (request.url.endsWith('/eventConfigurations'))
+        return json(response, 200, {
+          data: DEFAULT_EVENT_CONFIGURATIONS.map(({ eventUID, eventName }) => ({ eventUID, eventName }))
+        })
       if (request.method === 'GET')
         return json(response, 200, {
           data: { eventUID: ORDER_EVENT.eventUID, eventSchemaAttrs: ORDER_EVENT.eventSchemaAttrs }
@@ -252,12 +280,13 @@ describe('backfill against a server that rejects a whole batch for one bad event
       const report = await runBackfill(
         backfillOptions(fake as unknown as RunningSimulator, dir, [file], { batch: { size: 16, bytes: 4_000_000 } })
       )
-      expect(report.counts).toMatchObject({ accepted: 40, rejected: 1 })
-      expect(report.splits).toBeGreaterThanOrEqual(4)
+      expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 40, rejected: 1 })
+      expect(report.dispatch.splits).toBeGreaterThanOrEqual(4)
       expect(accepted.sort()).toEqual(orderIds.filter((id) => id !== 'POISON').sort())
       const [letter] = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
       expect(letter.deadLetter).toMatchObject({
-        line: 17,
+        seq: 17,
+        subscription: 'Orders',
         status: 400,
         reason: 'Listrak answered HTTP 400: One or more events are invalid.'
       })
@@ -293,21 +322,32 @@ describe('backfill driving another destination', () => {
     const report = await new Backfill({
       destination: new Destination(definition),
       settings: {},
-      subscription: {
-        subscribe: 'type = "track"',
-        partnerAction: 'send',
-        mapping: { id: { '@path': '$.properties.id' } }
-      },
+      subscriptions: [
+        {
+          name: 'ids',
+          key: 'subscriptions[0]',
+          subscribe: 'type = "track"',
+          partnerAction: 'send',
+          mapping: { id: { '@path': '$.properties.id' } }
+        }
+      ],
       inputs: [file],
       batch: { size: 12, bytes: 1_000_000 },
       concurrency: 2,
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
       deadLetterPath: path.join(dir, 'dl.ndjson')
     }).run()
-    expect(report.counts).toMatchObject({ accepted: 11, rejected: 1 })
+    expect(report.counts.subscriptions.ids).toMatchObject({ accepted: 11, rejected: 1 })
     expect(sent.sort()).toEqual(ids.filter((id) => id !== 'poison').sort())
     expect(readDeadLetters(path.join(dir, 'dl.ndjson'))).toMatchObject([
-      { deadLetter: { line: 8, status: 400, reason: 'The mapping failed: cannot handle poison' } }
+      {
+        deadLetter: {
+          where: 'line 8',
+          subscription: 'ids',
+          status: 400,
+          reason: 'The mapping failed: cannot handle poison'
+        }
+      }
     ])
   })
 })

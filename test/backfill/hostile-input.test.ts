@@ -71,9 +71,11 @@ describe('the backfill on a hostile export (test/fixtures/hostile.ndjson)', () =
       expect(({} as Record<string, unknown>).polluted).toBeUndefined()
       expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined()
       expect(report.outcome).toBe('completed')
-      const { read, accepted, rejected, filtered, duplicates, blankLines } = report.counts
+      const { read, blankLines, unreadable, duplicates, unmatched, subscriptions } = report.counts
       expect({ read, blankLines }).toEqual({ read: 12, blankLines: 2 })
-      expect(read).toBe(accepted + rejected + filtered + duplicates)
+      expect(read).toBe(
+        unreadable + duplicates + unmatched + subscriptions.Orders.accepted + subscriptions.Orders.rejected
+      )
 
       const arrived = simulator.state.journal.map((entry) => entry.dataFields.orderId).sort()
       expect(arrived).toEqual(['BIG', 'BOM', 'CRLF', 'DEEP', 'LAST', 'PROTO', 'ROOTPROTO'].sort())
@@ -82,8 +84,8 @@ describe('the backfill on a hostile export (test/fixtures/hostile.ndjson)', () =
       )
 
       const letters = readDeadLetters(path.join(work, 'dead-letters.ndjson'))
-      expect(letters.map((letter) => letter.deadLetter.line).sort((a, b) => a - b)).toEqual([5, 7, 11, 12, 13])
-      const reasons = new Map(letters.map((letter) => [letter.deadLetter.line, letter.deadLetter.reason]))
+      expect(letters.map((letter) => letter.deadLetter.seq).sort((a, b) => a - b)).toEqual([5, 7, 11, 12, 13])
+      const reasons = new Map(letters.map((letter) => [letter.deadLetter.seq, letter.deadLetter.reason]))
       expect(reasons.get(5)).toMatch(/line 5 of .*not valid UTF-8/)
       expect(reasons.get(7)).toMatch(/dataFields\.itemCount \(Int\) .*beyond the range of exact integers/)
       expect(reasons.get(11)).toMatch(/not valid JSON/)
@@ -176,7 +178,17 @@ describe('configuration files', () => {
   const valid = JSON.parse(
     readFileSync(path.join(__dirname, '..', '..', 'examples', 'backfill.json'), 'utf8')
   ) as Record<string, unknown>
-  const keys = ['destination', 'settings', 'subscription', 'batching', 'concurrency', 'retry', 'maxLineBytes']
+  const keys = [
+    'destination',
+    'settings',
+    'endpoints',
+    'subscriptions',
+    'subscription',
+    'batching',
+    'concurrency',
+    'retry',
+    'maxLineBytes'
+  ]
 
   it('the example is valid', () => {
     expect(() => parseBackfillConfig(valid, 'example')).not.toThrow()

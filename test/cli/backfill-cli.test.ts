@@ -4,7 +4,7 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { arrivals, readDeadLetters, subscription, workDir, writeExport } from '../backfill/fixtures'
+import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
 import { runCli, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -16,11 +16,13 @@ beforeAll(async () => {
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))
 
+const { key: _key, ...orders } = subscriptions[0]
+
 function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
   const file = path.join(dir, 'backfill.json')
   const config = {
-    settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
-    subscription,
+    endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+    subscriptions: subscriptions.map(({ key: _unused, ...subscription }) => subscription),
     batching: { size: 20 },
     concurrency: 2,
     retry: { baseDelayMs: 5 },
@@ -41,7 +43,7 @@ describe('listrak backfill', () => {
     expect(run.stdout).toMatch(/Backfill completed/)
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({
       outcome: 'completed',
-      counts: { read: 100, accepted: 100, rejected: 0 }
+      counts: { read: 100, unreadable: 0, subscriptions: { Orders: { accepted: 100, rejected: 0 } } }
     })
     expect([...arrivals(simulator).keys()].sort()).toEqual(orderIds.sort())
   })
@@ -53,7 +55,7 @@ describe('listrak backfill', () => {
     const run = await runCli(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], { env })
     expect(run.status).toBe(3)
     expect(run.stdout).toContain(deadLetters)
-    expect(readDeadLetters(deadLetters)).toMatchObject([{ raw: 'not json', deadLetter: { line: 3 } }])
+    expect(readDeadLetters(deadLetters)).toMatchObject([{ raw: 'not json', deadLetter: { where: 'line 3' } }])
   })
 
   it('reads stdin, gzipped or not', async () => {
@@ -117,7 +119,7 @@ describe('listrak backfill', () => {
       { env }
     )
     expect(run.status).toBe(3)
-    expect(run.stdout).toMatch(/would send +30/)
+    expect(run.stdout).toMatch(/would send +rejected[^\n]*\n +Orders +30 +0 /)
     expect(simulator.state.journal).toHaveLength(0)
     const bodies = readFileSync(payloads, 'utf8')
       .trim()
@@ -148,7 +150,11 @@ describe('listrak backfill', () => {
       ],
       [
         'plain http to another host',
-        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { apiUrl: 'http://api.example.com' } })],
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { endpoints: { apiUrl: 'http://api.example.com' } })
+        ],
         /must use https/
       ],
       [
@@ -166,27 +172,66 @@ describe('listrak backfill', () => {
         (dir: string) => [
           'backfill',
           '--config',
-          writeConfig(dir, { subscription: { ...subscription, mapping: { eventUID: { '@if': { then: 'x' } } } } })
+          writeConfig(dir, { subscriptions: [{ ...orders, mapping: { eventUID: { '@if': { then: 'x' } } } }] })
         ],
-        /subscription\.mapping: @if requires an "exists" key/
+        /subscriptions\[0\]\.mapping: @if requires an "exists" key/
       ],
       [
         'a subscription that does not parse',
         (dir: string) => [
           'backfill',
           '--config',
-          writeConfig(dir, { subscription: { ...subscription, subscribe: 'typo "x"' } })
+          writeConfig(dir, { subscriptions: [{ ...orders, subscribe: 'typo "x"' }] })
         ],
-        /subscription .* does not parse/
+        /subscriptions\[0\]\.subscribe: "typo \\"x\\"" does not parse/
+      ],
+      [
+        'a settings key the destination does not declare',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { clientld: 'x' } })],
+        /settings\.clientld: Listrak Cross Channel has no such setting \(did you mean "clientId"\?\)/
+      ],
+      [
+        'a mapping key the action has no field for',
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { subscriptions: [{ ...orders, mapping: { ...orders.mapping, emailAdress: 'a@b.co' } }] })
+        ],
+        /subscriptions\[0\]\.mapping\.emailAdress: the action has no field "emailAdress" \(did you mean "emailAddress"\?\)/
+      ],
+      [
+        'a required field left unmapped',
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { subscriptions: [{ ...orders, mapping: { emailAddress: 'a@b.co' } }] })
+        ],
+        /subscriptions\[0\]\.mapping\.eventUID: the action requires this field/
+      ],
+      [
+        'a batch size beyond the limit of the action',
+        (dir: string) => ['backfill', '--batch-size', '100000', '--config', writeConfig(dir)],
+        /--batch-size: 100000 is more than the action allows \(10000\)/
+      ],
+      [
+        'an unknown partnerAction',
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { subscriptions: [{ ...orders, partnerAction: 'sendCustomEvents' }] })
+        ],
+        /has no action "sendCustomEvents" \(did you mean "sendCustomEvent"\?\)/
       ]
     ])('%s', async (_case, args, message) => {
       const dir = workDir()
-      const run = await runCli(args(dir), { env })
+      const deadLetters = path.join(dir, 'dl.ndjson')
+      const run = await runCli([...args(dir), '--dead-letter', deadLetters], { env })
       expect({ status: run.status, stderr: run.stderr }).toMatchObject({
         status: 2,
         stderr: expect.stringMatching(message)
       })
       expect(simulator.state.journal).toHaveLength(0)
+      expect(existsSync(deadLetters)).toBe(false)
     })
 
     it('missing credentials', async () => {
@@ -210,6 +255,22 @@ describe('listrak backfill', () => {
     expect(run.stdout).toMatch(/aborted .*refused the client credentials/)
     expect(run.stdout + run.stderr).not.toContain('a-wrong-secret-1234')
     expect(JSON.parse(readFileSync(checkpoint, 'utf8'))).toMatchObject({ complete: false, position: null })
+  })
+
+  it('exits 1 before sending anything when a mapping names an event configuration the account does not have', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 5)
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const config = writeConfig(dir, {
+      subscriptions: [{ ...orders, mapping: { ...orders.mapping, eventUID: '00000000-0000-4000-8000-000000000000' } }]
+    })
+    const run = await runCli(['backfill', '--config', config, '--dead-letter', deadLetters, file], { env })
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(
+      /subscription "Orders": mapping\.eventUID: "00000000-0000-4000-8000-000000000000" is not one of the choices the account offers: Order Placed \(6f1c1b8e-4d2a-4c1e-9a57-0b9a3f2e8c01\)/
+    )
+    expect(simulator.state.journal).toHaveLength(0)
+    expect(existsSync(deadLetters)).toBe(false)
   })
 
   it('resumes after SIGKILL from its checkpoint: everything arrives, and nothing acknowledged before the kill is sent again', async () => {

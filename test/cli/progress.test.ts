@@ -5,7 +5,18 @@ import type { BackfillProgress } from '../../src/backfill'
 const progress = (bytesRead: number, totalBytes: number | undefined): BackfillProgress => ({
   bytesRead,
   totalBytes,
-  counts: { read: 20_000, accepted: 19_000, rejected: 12, filtered: 900, duplicates: 88, blankLines: 0, unfinished: 0 },
+  counts: {
+    read: 20_000,
+    blankLines: 0,
+    unreadable: 2,
+    duplicates: 88,
+    unmatched: 900,
+    unfinished: 0,
+    subscriptions: {
+      Orders: { accepted: 15_000, rejected: 6, filtered: 5_000, warnings: 0 },
+      Views: { accepted: 4_000, rejected: 4, filtered: 16_000, warnings: 0 }
+    }
+  },
   elapsedMs: 2000
 })
 

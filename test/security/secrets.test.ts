@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { subscription, workDir, writeExport } from '../backfill/fixtures'
+import { subscriptions, workDir, writeExport } from '../backfill/fixtures'
 import { runCli } from '../cli/run-cli'
 import { ORDER_EVENT } from '../helpers'
 
@@ -39,7 +39,8 @@ describe('secrets stay secret', () => {
       config,
       JSON.stringify({
         settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
-        subscription,
+        // The earlier format, one `subscription`, still reads.
+        subscription: { ...subscriptions[0], key: undefined },
         batching: { size: 20 },
         concurrency: 2
       })
