@@ -40,6 +40,8 @@ export async function detectFormat(
   let firstByte = -1
   let lines = 0
   let lineHasContent = false
+  /** Where the lines looked at end: the verifier must not judge what lies beyond them. */
+  let lookedAt = Infinity
 
   while (lines < LINES_TO_LOOK_AT && headBytes < LINES_TO_LOOK_AT * maxLineBytes) {
     const next = await chunks.next()
@@ -56,7 +58,7 @@ export async function detectFormat(
         firstByte = byte
       }
       if (byte === NEWLINE) {
-        if (lineHasContent) lines++
+        if (lineHasContent && ++lines === LINES_TO_LOOK_AT) lookedAt = position + 1
         lineHasContent = false
       } else if (!isJsonWhitespace(byte)) lineHasContent = true
     }
@@ -67,7 +69,7 @@ export async function detectFormat(
   }
 
   const start = Buffer.concat(head)
-  const format = await formatOf(start, first, ended, maxLineBytes)
+  const format = await formatOf(start.subarray(0, lookedAt), first, ended && lookedAt === Infinity, maxLineBytes)
   async function* replay(): AsyncGenerator<Buffer> {
     if (start.length > 0) yield start
     if (!ended) yield* { [Symbol.asyncIterator]: () => chunks }
@@ -75,14 +77,15 @@ export async function detectFormat(
   return { format, bytes: replay() }
 }
 
-async function formatOf(start: Buffer, first: number, ended: boolean, maxLineBytes: number): Promise<Format> {
+/** `start` is the content's start, all of it when `complete`; `first` the offset of its first non-blank byte. */
+async function formatOf(start: Buffer, first: number, complete: boolean, maxLineBytes: number): Promise<Format> {
   if (first === -1) return 'lines'
   if (start[first] === OPEN_BRACKET) return 'json-array'
   if (start[first] !== OPEN_BRACE) return 'lines'
   const newline = start.indexOf(NEWLINE, first)
   const firstLine = start.subarray(first, newline === -1 ? start.length : newline)
-  if ((newline !== -1 || ended) && firstLine.length <= maxLineBytes && isWholeJsonValue(firstLine)) return 'lines'
-  return (await goesOnAsOneValue(start.subarray(first), ended)) ? 'batch-document' : 'lines'
+  if ((newline !== -1 || complete) && firstLine.length <= maxLineBytes && isWholeJsonValue(firstLine)) return 'lines'
+  return (await goesOnAsOneValue(start.subarray(first), complete)) ? 'batch-document' : 'lines'
 }
 
 function isWholeJsonValue(line: Buffer): boolean {
