@@ -5,16 +5,13 @@ import { readRecords } from '../../src/backfill/reading'
 import type { SourceRecord } from '../../src/backfill/reading'
 import { collect, file, summary } from './reading-fixtures'
 
+const parse = (json: string): unknown => JSON.parse(json)
 const events = [...exportLines({ count: 30, seed: 3, otherEvents: true })]
 const eventsOf = (records: SourceRecord[]) =>
   records.flatMap((record) => (record.content.kind === 'event' ? [record.content.event] : []))
-const prettyArray = JSON.stringify(
-  events.map((line) => JSON.parse(line)),
-  null,
-  2
-)
+const prettyArray = JSON.stringify(events.map(parse), null, 2)
 const prettyBatch = (batch: string[]) =>
-  JSON.stringify({ context: { library: 'x' }, batch: batch.map((line) => JSON.parse(line)), writeKey: 'k' }, null, 2)
+  JSON.stringify({ context: { library: 'x' }, batch: batch.map(parse), writeKey: 'k' }, null, 2)
 
 describe('readRecords: each format, from a file, gzip and stdin', () => {
   const ndjson = `${events.join('\n')}\n`
@@ -36,7 +33,7 @@ describe('readRecords: each format, from a file, gzip and stdin', () => {
           events.map((_, i) => [i + 1, `element ${i + 1}`, undefined])
         )
         expect(records.map((record) => (record.content.kind === 'event' ? record.content.text : ''))).toEqual(
-          events.map((line) => JSON.stringify(JSON.parse(line)))
+          events.map((line) => JSON.stringify(parse(line)))
         )
       }
     ],
@@ -60,7 +57,7 @@ describe('readRecords: each format, from a file, gzip and stdin', () => {
           [2, 'element 2'],
           [3, 'element 3']
         ])
-        expect(eventsOf(records)).toEqual(events.slice(0, 3).map((line) => JSON.parse(line)))
+        expect(eventsOf(records)).toEqual(events.slice(0, 3).map(parse))
       }
     ]
   ]
@@ -74,7 +71,7 @@ describe('readRecords: each format, from a file, gzip and stdin', () => {
 
   it('yields the same events in the same order from a JSON array export as from its NDJSON', async () => {
     const fromNdjson = eventsOf(await collect([{ path: file(`${events.join('\n')}\n`) }]))
-    const fromArray = eventsOf(await collect([{ path: file(JSON.stringify(events.map((line) => JSON.parse(line)))) }]))
+    const fromArray = eventsOf(await collect([{ path: file(JSON.stringify(events.map(parse))) }]))
     expect(fromNdjson).toHaveLength(events.length)
     expect(fromArray).toEqual(fromNdjson)
   })
@@ -128,7 +125,7 @@ describe('readRecords: telling the format', () => {
   })
 
   it('says clearly when a multi-line object is not a batch payload', async () => {
-    const records = await collect([{ path: file(JSON.stringify(JSON.parse(events[0]), null, 2)) }])
+    const records = await collect([{ path: file(JSON.stringify(parse(events[0]), null, 2)) }])
     expect(records.map(summary)).toEqual([[0, 1, 'the document', expect.stringMatching(/no "batch" key/)]])
   })
 
@@ -145,12 +142,12 @@ describe('readRecords: elements that are not events, and JSON broken midway', ()
   it('reads an array element that is not an object as an unreadable record saying what it is', async () => {
     const records = await collect([{ path: file(`[${events[0]}, 42, "text", null, [1], ${events[1]}]`) }])
     expect(records.map(summary).map(([, seq, where, what]) => [seq, where, what])).toEqual([
-      [1, 'element 1', JSON.stringify(JSON.parse(events[0]))],
+      [1, 'element 1', JSON.stringify(parse(events[0]))],
       [2, 'element 2', '! not a JSON object (a number)'],
       [3, 'element 3', '! not a JSON object (a string)'],
       [4, 'element 4', '! not a JSON object (null)'],
       [5, 'element 5', '! not a JSON object (an array)'],
-      [6, 'element 6', JSON.stringify(JSON.parse(events[1]))]
+      [6, 'element 6', JSON.stringify(parse(events[1]))]
     ])
     expect(records[2].content).toMatchObject({ raw: Buffer.from('"text"'), truncated: false })
   })
@@ -203,14 +200,7 @@ describe('readRecords: resuming', () => {
 
   it.each([
     ['NDJSON', ndjson],
-    [
-      'a JSON array',
-      JSON.stringify(
-        events.slice(0, 5).map((line) => JSON.parse(line)),
-        null,
-        1
-      )
-    ],
+    ['a JSON array', JSON.stringify(events.slice(0, 5).map(parse), null, 1)],
     [
       'batch payloads per line',
       `{"batch":[${events.slice(0, 2).join(',')}]}\n{"batch":[${events.slice(2, 5).join(',')}]}\n`
@@ -255,7 +245,7 @@ describe('readRecords: resuming', () => {
   })
 
   it('ignores afterOffset in a file that is not NDJSON, and skips by seq', async () => {
-    const content = JSON.stringify(events.slice(0, 5).map((line) => JSON.parse(line)))
+    const content = JSON.stringify(events.slice(0, 5).map(parse))
     const all = await collect([{ path: file(content) }])
     expect(await collect([{ path: file(content), afterSeq: 4, afterOffset: 100 }])).toEqual(all.slice(4))
   })
