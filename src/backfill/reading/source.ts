@@ -12,8 +12,8 @@ export interface SourceOptions {
 const GZIP_MAGIC = [0x1f, 0x8b]
 const READ_CHUNK_BYTES = 1 << 17
 
-export const isStdin = (spec: InputSpec): boolean => spec.path === '-'
-export const isGzipName = (path: string): boolean => path.endsWith('.gz')
+const isStdin = (spec: InputSpec): boolean => spec.path === '-'
+const isGzipName = (path: string): boolean => path.endsWith('.gz')
 
 /** A plain file can be read from any byte offset; a gzip file or stdin only from its start. */
 export const canSeek = (spec: InputSpec): boolean => !isStdin(spec) && !isGzipName(spec.path)
