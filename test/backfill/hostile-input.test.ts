@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { ConfigError, parseBackfillConfig } from '../../src/backfill/config'
-import { readLines } from '../../src/backfill/lines'
-import type { Line } from '../../src/backfill/lines'
+import { readRecords } from '../../src/backfill/reading'
+import type { SourceRecord } from '../../src/backfill/reading'
+import { UNREADABLE_PREFIX_BYTES } from '../../src/backfill/reading/ndjson'
 import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
 import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
@@ -14,50 +15,66 @@ import { backfillOptions, readDeadLetters, runBackfill, workDir } from './fixtur
 const dir = mkdtempSync(path.join(tmpdir(), 'hostile-'))
 let files = 0
 
-async function linesOf(content: Buffer, maxLineBytes = 1024): Promise<Line[]> {
+async function recordsOf(content: Buffer, maxLineBytes = 1024): Promise<SourceRecord[]> {
   const file = path.join(dir, `input-${files++}.ndjson`)
   writeFileSync(file, content)
-  const lines: Line[] = []
-  for await (const chunk of readLines([{ path: file }], { maxLineBytes })) lines.push(...chunk)
-  return lines
+  const records: SourceRecord[] = []
+  for await (const chunk of readRecords([{ path: file }], { maxLineBytes })) records.push(...chunk)
+  return records
 }
 
-describe('the NDJSON reader on any bytes', () => {
-  it('never crashes, numbers every line, and ends each where the file does', async () => {
-    const bytes = fc.uint8Array({ maxLength: 3000 }).chain((noise) =>
-      fc.array(fc.constantFrom(0x0a, 0x0d, 0xef, 0xbb, 0xbf, 0xff, 0x7b, 0x22), { maxLength: 200 }).map((extra) => {
-        // Mix the noise with newlines, CRs and BOM bytes so every case turns up.
-        const mixed = Buffer.concat([Buffer.from(noise), Buffer.from(extra)])
-        return Buffer.from(mixed.sort(() => 0))
-      })
-    )
+/** The line a record of an NDJSON input comes from; undefined for the elements of a JSON document. */
+const lineOf = (record: SourceRecord): number | undefined => {
+  const match = /^line (\d+)/.exec(record.where)
+  return match ? Number(match[1]) : undefined
+}
+
+describe('the reader on any bytes', () => {
+  it('never crashes, numbers records from 1, accounts for every line of NDJSON and ends each where the file does', async () => {
+    const bytes = fc
+      .tuple(
+        fc.constantFrom('', '', '', '[', '{', '{"batch":[', ' \n{'),
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.array(fc.constantFrom(0x0a, 0x0d, 0xef, 0xbb, 0xbf, 0xff, 0x7b, 0x22), { maxLength: 200 })
+      )
+      // A JSON start now and then, then noise mixed with newlines, CRs and BOM bytes, so every case turns up.
+      .map(([start, noise, extra]) => Buffer.concat([Buffer.from(start), Buffer.from(noise), Buffer.from(extra)]))
     await fc.assert(
       fc.asyncProperty(bytes, fc.integer({ min: 16, max: 4096 }), async (content, maxLineBytes) => {
-        const lines = await linesOf(content, maxLineBytes)
+        const records = await recordsOf(content, maxLineBytes)
+        expect(records.map((record) => record.seq)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1))
+        const lines = records.map(lineOf)
+        if (lines.some((line) => line === undefined)) return // read as one JSON document: its elements
         const segments = content.toString('latin1').split('\n')
         const expected = segments.at(-1) === '' ? segments.length - 1 : segments.length
-        expect(lines.map((line) => line.line)).toEqual(Array.from({ length: expected }, (_, i) => i + 1))
-        expect(lines.at(-1)?.end ?? 0).toBe(content.length)
-        for (const line of lines) {
-          if (line.text === undefined) expect(line.problem).toMatch(/not valid UTF-8|longer than/)
-          else expect(Buffer.byteLength(line.text)).toBeLessThanOrEqual(maxLineBytes)
+        expect([...new Set(lines)]).toEqual(Array.from({ length: expected }, (_, i) => i + 1))
+        if (records.every((record) => record.end !== undefined)) expect(records.at(-1)?.end ?? 0).toBe(content.length)
+        for (const { content: read } of records) {
+          if (read.kind === 'unreadable')
+            expect(read.raw.length).toBeLessThanOrEqual(read.truncated ? UNREADABLE_PREFIX_BYTES : maxLineBytes)
+          if (read.kind === 'event') expect(Buffer.byteLength(read.text)).toBeLessThanOrEqual(maxLineBytes)
         }
       }),
-      { numRuns: 300 }
+      { numRuns: 500 }
     )
   })
 
-  it('reads a 10 MB line as one unreadable line, holding a preview of it, and goes on', async () => {
-    const lines = await linesOf(
+  it('reads a 10 MB line as one unreadable record, holding a prefix of it, and goes on', async () => {
+    const records = await recordsOf(
       Buffer.concat([Buffer.from('{"a":1}\n'), Buffer.alloc(10 * 1024 * 1024, 0x78), Buffer.from('\n{"b":2}\n')]),
       1 << 20
     )
-    expect(lines.map(({ line, text, problem }) => ({ line, text, problem }))).toEqual([
-      { line: 1, text: '{"a":1}', problem: undefined },
-      { line: 2, text: undefined, problem: 'line is longer than 1048576 bytes' },
-      { line: 3, text: '{"b":2}', problem: undefined }
+    expect(records.map(({ seq, where, content }) => ({ seq, where, kind: content.kind }))).toEqual([
+      { seq: 1, where: 'line 1', kind: 'event' },
+      { seq: 2, where: 'line 2', kind: 'unreadable' },
+      { seq: 3, where: 'line 3', kind: 'event' }
     ])
-    expect(lines[1].preview).toBe('x'.repeat(200))
+    expect(records[1].content).toEqual({
+      kind: 'unreadable',
+      reason: 'line is longer than 1048576 bytes',
+      raw: Buffer.from('x'.repeat(200)),
+      truncated: true
+    })
   })
 })
 

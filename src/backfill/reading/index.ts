@@ -1,43 +1,57 @@
-// Temporary adapter over the NDJSON line reader, until the reading layer lands.
 import type { Readable } from 'node:stream'
-import { readLines } from '../lines'
-import { parseLine } from '../records'
+import { detectFormat } from './detect'
+import { readJsonElements } from './json-stream'
+import { readNdjson } from './ndjson'
 import type { InputSpec, SourceRecord } from './record'
+import { canSeek, openBytes } from './source'
+import type { SourceOptions } from './source'
 
-export type { InputSpec, SourceRecord, RecordContent } from './record'
+export type { InputSpec, RecordContent, SourceRecord } from './record'
+export type { Format } from './detect'
 
-export async function* readRecords(
-  inputs: InputSpec[],
-  options: { maxLineBytes: number; stdin?: Readable; onBytes?: (bytes: number) => void }
-): AsyncGenerator<SourceRecord[]> {
-  const specs = inputs.map((spec) => ({
-    path: spec.path,
-    skip: spec.skip,
-    afterLine: spec.afterSeq,
-    afterOffset: spec.afterOffset
-  }))
-  for await (const lines of readLines(specs, options)) {
-    yield lines.map((line): SourceRecord => {
-      const base = { input: line.input, seq: line.line, where: `line ${line.line}`, end: line.end }
-      if (line.text === undefined) {
-        return {
-          ...base,
-          content: {
-            kind: 'unreadable',
-            reason: line.problem ?? '',
-            raw: Buffer.from(line.preview ?? ''),
-            truncated: false
-          }
-        }
-      }
-      const parsed = parseLine(line.text)
-      if (parsed.kind === 'blank') return { ...base, content: { kind: 'blank' } }
-      if (parsed.kind === 'malformed')
-        return {
-          ...base,
-          content: { kind: 'unreadable', reason: parsed.reason, raw: Buffer.from(parsed.raw), truncated: false }
-        }
-      return { ...base, content: { kind: 'event', event: parsed.event, text: line.text } }
-    })
+export interface ReadOptions extends SourceOptions {
+  /** NDJSON lines longer than this are unreadable records, never held in memory whole. */
+  maxLineBytes: number
+  stdin?: Readable
+}
+
+/**
+ * Reads the inputs in order and yields their records a chunk at a time (an await per record would
+ * cost too much at the backfill's rates), each with its content parsed. Each input's format is told
+ * from its content: NDJSON (events, or batch payloads, one per line), a JSON array of events, or one
+ * batch payload over many lines. A resume skips records up to `afterSeq`, seeking to `afterOffset`
+ * in a plain NDJSON file.
+ */
+export async function* readRecords(inputs: InputSpec[], options: ReadOptions): AsyncGenerator<SourceRecord[]> {
+  for (let input = 0; input < inputs.length; input++) {
+    const spec = inputs[input]
+    if (!spec.skip) yield* readInput(input, spec, options)
+  }
+}
+
+async function* readInput(input: number, spec: InputSpec, options: ReadOptions): AsyncGenerator<SourceRecord[]> {
+  const afterSeq = spec.afterSeq ?? 0
+  if (spec.afterOffset && canSeek(spec) && (await isNdjson(spec, options))) {
+    const bytes = await openBytes(spec, options, spec.afterOffset)
+    const from = { line: afterSeq, seq: afterSeq, offset: spec.afterOffset }
+    yield* readNdjson(input, bytes, { maxLineBytes: options.maxLineBytes, afterSeq, from })
+    return
+  }
+  const { format, bytes } = await detectFormat(await openBytes(spec, options), options.maxLineBytes)
+  if (format === 'lines') {
+    const from = { line: 0, seq: 0, offset: 0 }
+    yield* readNdjson(input, bytes, { maxLineBytes: options.maxLineBytes, afterSeq, from })
+    return
+  }
+  yield* readJsonElements(input, bytes, { shape: format === 'json-array' ? 'array' : 'batch', afterSeq })
+}
+
+/** Whether a file is NDJSON, from its first lines: only then does an `afterOffset` say where to start. */
+async function isNdjson(spec: InputSpec, options: ReadOptions): Promise<boolean> {
+  const stream = await openBytes(spec, {})
+  try {
+    return (await detectFormat(stream, options.maxLineBytes)).format === 'lines'
+  } finally {
+    stream.destroy()
   }
 }
