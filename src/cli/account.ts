@@ -1,4 +1,5 @@
 import { createRequestClient } from '@segment/actions-core'
+import type { DestinationDefinition } from '@segment/actions-core'
 import {
   eventConfigurationListSchema,
   eventConfigurationsUrl,
@@ -11,6 +12,8 @@ import { destinations } from '../../destinations'
 import type { DestinationSlug } from '../../destinations'
 import { ConfigError, loadBackfillConfig } from '../backfill/config'
 import type { BackfillConfig } from '../backfill/config'
+import { resolveSubscriptions } from '../tools/subscriptions'
+import type { ResolvedSubscription } from '../tools/subscriptions'
 import { UsageError } from './command'
 import { connect } from './connection'
 import type { Connection, FileSettings } from './connection'
@@ -50,6 +53,19 @@ interface ConnectionValues {
 export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
   try {
     return await loadBackfillConfig(path)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+/** A configuration's subscriptions checked against its destination, their problems as usage errors (exit 2). */
+export function resolveOrExit(
+  config: BackfillConfig,
+  definition: DestinationDefinition<never>,
+  source: string
+): ResolvedSubscription[] {
+  try {
+    return resolveSubscriptions(config, definition, source)
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
