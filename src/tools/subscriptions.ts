@@ -26,7 +26,10 @@ export function resolveSubscriptions(
   const actions = Object.keys(definition.actions)
   return config.subscriptions.map(({ name, key, subscribe, partnerAction, mapping }) => {
     const parsed = parseFql(subscribe)
-    if ('error' in parsed) throw new ConfigError(`${source}: ${key}.subscribe: ${parsed.error.message}`)
+    if ('error' in parsed)
+      throw new ConfigError(
+        `${source}: ${key}.subscribe: ${JSON.stringify(subscribe)} is not a trigger in Segment's subscription syntax, such as 'type = "track" and event = "Order Completed"' (the parser says: ${parsed.error.message})`
+      )
     const action = partnerAction ?? (actions.length === 1 ? actions[0] : undefined)
     if (action === undefined) {
       throw new ConfigError(`${source}: ${key}.partnerAction: required, as the destination has ${actions.join(', ')}`)
