@@ -82,7 +82,7 @@ export function checkInstance(destination: AnyDestination, instance: Instance): 
     const parsed = parseFql(subscription.subscribe) as { error?: Error }
     if (parsed.error)
       problems.push(
-        `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} does not parse (${parsed.error.message}); a trigger reads like type = "track" and event = "Order Completed"`
+        `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} is not a trigger in Segment's subscription syntax, such as 'type = "track" and event = "Order Completed"' (the parser says: ${parsed.error.message})`
       )
     const fields = action.fields as Fields
     problems.push(...mappingProblems(key, subscription.mapping, fields))

@@ -1,4 +1,5 @@
-import { createRequestClient } from '@segment/actions-core'
+import { createRequestClient, Destination } from '@segment/actions-core'
+import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
 import {
   eventConfigurationListSchema,
   eventConfigurationsUrl,
@@ -11,6 +12,8 @@ import { destinations } from '../../destinations'
 import type { DestinationSlug } from '../../destinations'
 import { ConfigError, loadBackfillConfig } from '../backfill/config'
 import type { BackfillConfig } from '../backfill/config'
+import { checkInstance } from '../backfill/preflight'
+import type { ResolvedSubscription } from '../tools/preview'
 import { UsageError } from './command'
 import { connect } from './connection'
 import type { Connection, FileSettings } from './connection'
@@ -52,6 +55,31 @@ export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
     return await loadBackfillConfig(path)
   } catch (error) {
     throw new UsageError((error as Error).message)
+  }
+}
+
+/** A configuration's subscriptions checked against its destination, their problems as usage errors (exit 2). */
+/** The configuration's subscriptions, checked against the destination as a backfill checks them (exit 2 when unfit). */
+export function resolveOrExit(
+  config: BackfillConfig,
+  definition: DestinationDefinition<never>,
+  settings: JSONObject,
+  source: string
+): ResolvedSubscription[] {
+  try {
+    const routes = checkInstance(new Destination(definition as DestinationDefinition<JSONObject>), {
+      settings,
+      subscriptions: config.subscriptions,
+      batch: config.batching
+    })
+    return routes.map((route) => ({
+      ...route.subscription,
+      name: route.name,
+      key: config.subscriptions[route.index].key
+    }))
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`${source}: ${error.message}`)
+    throw error
   }
 }
 

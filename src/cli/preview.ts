@@ -9,58 +9,77 @@ import {
   connectionOptions,
   destinationOf,
   getEventDetail,
-  loadConfigOrExit
+  loadConfigOrExit,
+  resolveOrExit
 } from './account'
-import { UsageError } from './command'
+import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 
-const help = `Usage: listrak preview --config backfill.json [sample.ndjson] [options]
+const help = `Usage: listrak preview --config instance.json [sample.ndjson] [options]
 
-Shows what the configuration makes of sample events, without sending any: whether the
-subscription matches, the mapped payload, the exact request body Listrak would get (identifiers
-and dataFields after coercion to the event's schema), and every problem by field: a missing or
-malformed identifier, a value that will not coerce, a mapped key the schema does not have
-(Listrak would discard it silently), a schema field never mapped. Reads stdin without a file.
+Shows what a destination instance (the backfill configuration, with its subscriptions) makes of
+sample events, without sending any. For each event: which subscriptions it matches (by name), and
+for each of them the mapped payload, the exact request body Listrak would get (identifiers and
+dataFields after coercion to the event's schema), and every problem by field: a missing or
+malformed identifier, a value that will not coerce, a mapped key the schema does not have (Listrak
+would discard it silently), a schema field never mapped. Then a summary: events per subscription
+(would send, rejected), and the events no subscription matches with their most common type and
+event name. Reads stdin without a file.
 
 Options:
-  --config FILE       the backfill configuration (required); its settings say where the API is
+  --config FILE       the configuration (required); its settings say where the API is
   --limit N           how many events to preview (default 20)
   --json              print JSON instead of text
 ${connectionHelp.split('\n').slice(2).join('\n')}
   -h, --help          show this help
+
+Exit codes:
+  0  no sample event would be rejected
+  3  some would be rejected (a line that is not an event counts: a backfill dead-letters it)
+  2  a usage or configuration error
+  1  an API failure: credentials refused, the API unreachable
 `
 
-const OUTCOME = {
-  'would-send': 'would send',
-  filtered: 'filtered out by the subscription',
-  rejected: 'would be REJECTED'
-}
-
 function describe(event: PreviewedEvent): string {
-  const lines = [
-    `line ${event.line}: ${event.label}: ${OUTCOME[event.outcome]}${event.status && event.outcome === 'rejected' ? ` (${event.status})` : ''}`
-  ]
-  if (event.payload) lines.push(`  mapped payload: ${JSON.stringify(event.payload)}`)
-  if (event.requestBody !== undefined) lines.push(`  request body:   ${JSON.stringify(event.requestBody)}`)
+  const head = `line ${event.line}: ${event.label}`
+  if (event.outcome === 'unmatched') return `${head}: matches no subscription`
+  const lines = [event.subscriptions.length > 0 ? head : `${head}: would be REJECTED`]
   for (const problem of event.problems) lines.push(`  ! ${problem.field}: ${problem.message}`)
+  for (const preview of event.subscriptions) {
+    const outcome = preview.outcome === 'would-send' ? 'would send' : `would be REJECTED (${preview.status})`
+    lines.push(`  -> ${preview.subscription}: ${outcome}`)
+    if (preview.payload) lines.push(`     mapped payload: ${JSON.stringify(preview.payload)}`)
+    if (preview.requestBody !== undefined) lines.push(`     request body:   ${JSON.stringify(preview.requestBody)}`)
+    for (const problem of preview.problems) lines.push(`     ! ${problem.field}: ${problem.message}`)
+  }
   return lines.join('\n')
 }
 
 function describeSummary(summary: PreviewSummary): string {
+  const unreadable = summary.unreadable > 0 ? ` (${summary.unreadable} unreadable)` : ''
   const lines = [
-    `${summary.events} events: ${summary.wouldSend} would be sent, ${summary.filtered} filtered, ${summary.rejected} rejected.`
+    `${summary.events} events: ${summary.wouldSend} would be sent, ${summary.rejected} rejected${unreadable}, ${summary.unmatched.events} match no subscription.`
   ]
+  const width = Math.max(...summary.bySubscription.map(({ subscription }) => subscription.length))
+  for (const { subscription, matched, wouldSend, rejected } of summary.bySubscription)
+    lines.push(`  ${subscription.padEnd(width)}  ${matched} matched: ${wouldSend} would be sent, ${rejected} rejected`)
+  if (summary.unmatched.events > 0) {
+    const common = summary.unmatched.common.map(({ label, count }) => `${label} (${count})`).join(', ')
+    lines.push(`Matching no subscription, most often: ${common}`)
+  }
   if (summary.commonProblems.length > 0) {
     lines.push('Most common problems:')
     for (const problem of summary.commonProblems)
-      lines.push(`  ${String(problem.count).padStart(4)} x ${problem.field} (${problem.kind}): ${problem.example}`)
+      lines.push(
+        `  ${String(problem.count).padStart(4)} x ${problem.subscription}: ${problem.field} (${problem.kind}): ${problem.example}`
+      )
   }
   return lines.join('\n')
 }
 
 export const previewCommand: Command = {
   name: 'preview',
-  summary: 'show what a mapping makes of sample events, sending nothing',
+  summary: 'show what each subscription makes of sample events, sending nothing',
   help,
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -89,15 +108,13 @@ export const previewCommand: Command = {
 
     const connection = await connectFromOptions(values, config)
     try {
+      const subscriptions = resolveOrExit(config, entry.definition, connection.settings, values.config)
       const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
       const { events, summary } = await previewEvents(sample, {
         definition: entry.definition,
         settings: connection.settings,
         apiUrl: connection.apiUrl,
-        subscription: {
-          ...config.subscriptions[0],
-          partnerAction: config.subscriptions[0].partnerAction ?? 'sendCustomEvent'
-        },
+        subscriptions,
         schemaOf: async (eventUID) => {
           if (!schemas.has(eventUID)) {
             try {
@@ -112,7 +129,7 @@ export const previewCommand: Command = {
       })
       if (values.json) process.stdout.write(`${JSON.stringify({ events, summary }, null, 2)}\n`)
       else process.stdout.write(`${[...events.map(describe), '', describeSummary(summary)].join('\n')}\n`)
-      return 0
+      return summary.rejected > 0 ? EXIT.deadLetters : EXIT.ok
     } finally {
       await connection.close()
     }

@@ -1,12 +1,12 @@
 import { Destination, transform } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
-import { parseFql, validate } from '@segment/destination-subscriptions'
 import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
 import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
 import { startCaptureProxy } from '../backfill/capture-proxy'
 import type { CapturedRequest } from '../backfill/capture-proxy'
 import { parseLine } from '../backfill/records'
+import type { SubscriptionSettings } from '../backfill/routes'
 
 export type ProblemKind =
   | 'unreadable'
@@ -34,12 +34,12 @@ export interface Problem {
   message: string
 }
 
-export interface PreviewedEvent {
-  line: number
-  /** `type` and `event` name of the CDP event, for orientation. */
-  label: string
-  outcome: 'would-send' | 'filtered' | 'rejected'
-  /** The action's payload, as the mapping makes it. */
+/** What one subscription would do with an event it matches. */
+export interface SubscriptionPreview {
+  /** The subscription's `name`. */
+  subscription: string
+  outcome: 'would-send' | 'rejected'
+  /** The action's payload, as the subscription's mapping makes it. */
   payload?: JSONObject
   /** The exact body the destination would POST (identifiers and dataFields after coercion). */
   requestBody?: unknown
@@ -47,20 +47,43 @@ export interface PreviewedEvent {
   problems: Problem[]
 }
 
+export interface PreviewedEvent {
+  line: number
+  /** `type` and `event` name of the CDP event, for orientation. */
+  label: string
+  /**
+   * `unmatched`: no subscription's trigger matches it; `rejected`: a subscription would be refused it
+   * (or the line is not an event), so a backfill would dead-letter it.
+   */
+  outcome: 'would-send' | 'rejected' | 'unmatched'
+  /** The subscriptions it matches, in the configuration's order. */
+  subscriptions: SubscriptionPreview[]
+  /** Problems of the line itself (one that is not an event), before any subscription sees it. */
+  problems: Problem[]
+}
+
 export interface PreviewSummary {
   events: number
+  /** Events every matching subscription would send. */
   wouldSend: number
-  filtered: number
+  /** Events at least one subscription would be refused, unreadable lines included. */
   rejected: number
-  commonProblems: { kind: ProblemKind; field: string; count: number; example: string }[]
+  unreadable: number
+  bySubscription: { subscription: string; matched: number; wouldSend: number; rejected: number }[]
+  /** Events no subscription matches, and their most common `type` and `event`. */
+  unmatched: { events: number; common: { label: string; count: number }[] }
+  commonProblems: { subscription: string; kind: ProblemKind; field: string; count: number; example: string }[]
 }
+
+/** A subscription of the configuration, checked: its action known, its name and place in the file kept for messages. */
+export type ResolvedSubscription = SubscriptionSettings & { name: string; key: string }
 
 export interface PreviewInput {
   definition: DestinationDefinition<never>
   /** Destination settings, credentials included. */
   settings: JSONObject
   apiUrl: string
-  subscription: { subscribe: string; partnerAction: string; mapping: JSONObject }
+  subscriptions: ResolvedSubscription[]
   /** The event's schema, by eventUID; undefined when Listrak has no such event. */
   schemaOf: (eventUID: string) => Promise<Record<string, AttributeType> | undefined>
 }
@@ -119,20 +142,69 @@ function fieldProblems(
   return problems
 }
 
+const COMMON_UNMATCHED = 5
+const COMMON_PROBLEMS = 5
+
 /**
- * Shows what each sample event becomes, without sending any: it runs the real destination
- * (mapping, validation, coercion, batching) against a capture proxy that lets schema reads through
- * and keeps the event posts.
+ * Shows what each sample event becomes, without sending any: for each subscription of the instance,
+ * it runs the real destination (actions-core's filter on the subscription's trigger, its mapping,
+ * validation, coercion, batching) against a capture proxy that lets schema reads through and keeps the
+ * event posts.
  */
 export async function previewEvents(
   lines: { line: number; text: string }[],
   input: PreviewInput
 ): Promise<{ events: PreviewedEvent[]; summary: PreviewSummary }> {
-  const parsedSubscription = parseFql(input.subscription.subscribe)
   let captured: CapturedRequest[] = []
   const proxy = await startCaptureProxy(input.apiUrl, (request) => captured.push(request))
   const destination = new Destination(input.definition)
-  const settings = { ...input.settings, apiUrl: proxy.url, oauth: {}, subscription: input.subscription }
+  const settings = { ...input.settings, apiUrl: proxy.url, oauth: {} }
+
+  /** What one subscription makes of an event, or undefined when its trigger does not match the event. */
+  async function previewFor(
+    event: SegmentEvent,
+    subscription: ResolvedSubscription
+  ): Promise<SubscriptionPreview | undefined> {
+    const { subscribe, partnerAction, mapping } = subscription
+    captured = []
+    const results = await destination.onBatch([event], {
+      ...settings,
+      subscription: { subscribe, partnerAction, mapping }
+    })
+    destination.responses.length = 0
+    const multistatus = results[0]?.multistatus
+    if (!multistatus) return undefined
+
+    const payload = transform(mapping, event as never)
+    const eventUID = typeof payload.eventUID === 'string' ? payload.eventUID : ''
+    const schema = eventUID ? await input.schemaOf(eventUID) : undefined
+    const problems = schema
+      ? fieldProblems(payload, schema, mapping, `the event configuration ${eventUID}`)
+      : [
+          {
+            field: 'eventUID',
+            kind: 'unknown-event' as const,
+            message: `Listrak has no event configuration "${eventUID}".`
+          }
+        ]
+    const result = multistatus[0]
+    const status = result?.status ?? 500
+    const ok = status >= 200 && status < 300
+    const message = result && 'errormessage' in result ? result.errormessage : undefined
+    // The destination's own reason, unless a problem found above already explains the rejection.
+    if (!ok && message && !problems.some((problem) => BLOCKING.has(problem.kind))) {
+      problems.push({ field: '(event)', kind: 'rejected', message })
+    }
+    return {
+      subscription: subscription.name,
+      outcome: ok ? 'would-send' : 'rejected',
+      payload,
+      requestBody: captured[0]?.body,
+      status,
+      problems
+    }
+  }
+
   const previewed: PreviewedEvent[] = []
   try {
     for (const { line, text } of lines) {
@@ -143,68 +215,80 @@ export async function previewEvents(
           line,
           label: 'unreadable line',
           outcome: 'rejected',
+          subscriptions: [],
           problems: [{ field: '(line)', kind: 'unreadable', message: parsed.reason }]
         })
         continue
       }
       const { event } = parsed
-      if (!validate(parsedSubscription, event)) {
-        previewed.push({ line, label: labelOf(event), outcome: 'filtered', problems: [] })
-        continue
+      const subscriptions: SubscriptionPreview[] = []
+      for (const subscription of input.subscriptions) {
+        const preview = await previewFor(event, subscription)
+        if (preview) subscriptions.push(preview)
       }
-      const payload = transform(input.subscription.mapping, event as never)
-      const eventUID = typeof payload.eventUID === 'string' ? payload.eventUID : ''
-      const schema = eventUID ? await input.schemaOf(eventUID) : undefined
-      const problems = schema
-        ? fieldProblems(payload, schema, input.subscription.mapping, `the event configuration ${eventUID}`)
-        : [
-            {
-              field: 'eventUID',
-              kind: 'unknown-event' as const,
-              message: `Listrak has no event configuration "${eventUID}".`
-            }
-          ]
-
-      captured = []
-      const results = await destination.onBatch([event], settings)
-      destination.responses.length = 0
-      const result = results[0]?.multistatus?.[0]
-      const status = result?.status ?? 500
-      const ok = status >= 200 && status < 300
-      const message = result && 'errormessage' in result ? result.errormessage : undefined
-      // The destination's own reason, unless a problem found above already explains the rejection.
-      if (!ok && message && !problems.some((problem) => BLOCKING.has(problem.kind))) {
-        problems.push({ field: '(event)', kind: 'rejected', message })
-      }
-      previewed.push({
-        line,
-        label: labelOf(event),
-        outcome: ok ? 'would-send' : 'rejected',
-        payload,
-        requestBody: captured[0]?.body,
-        status,
-        problems
-      })
+      const outcome =
+        subscriptions.length === 0
+          ? 'unmatched'
+          : subscriptions.some((preview) => preview.outcome === 'rejected')
+            ? 'rejected'
+            : 'would-send'
+      previewed.push({ line, label: labelOf(event), outcome, subscriptions, problems: [] })
     }
   } finally {
     await proxy.close()
   }
-  return { events: previewed, summary: summarize(previewed) }
+  return { events: previewed, summary: summarize(previewed, input.subscriptions) }
 }
 
-function summarize(events: PreviewedEvent[]): PreviewSummary {
-  const counts = new Map<string, { kind: ProblemKind; field: string; count: number; example: string }>()
-  for (const problem of events.flatMap((event) => event.problems)) {
-    const key = `${problem.kind}\u0000${problem.field}`
-    const entry = counts.get(key) ?? { kind: problem.kind, field: problem.field, count: 0, example: problem.message }
+/** The most frequent values first, at most `limit` of them. */
+function mostCommon<T>(items: T[], keyOf: (item: T) => string, limit: number): { item: T; count: number }[] {
+  const counts = new Map<string, { item: T; count: number }>()
+  for (const item of items) {
+    const key = keyOf(item)
+    const entry = counts.get(key) ?? { item, count: 0 }
     entry.count++
     counts.set(key, entry)
   }
+  return [...counts.values()].sort((a, b) => b.count - a.count).slice(0, limit)
+}
+
+function summarize(events: PreviewedEvent[], subscriptions: ResolvedSubscription[]): PreviewSummary {
+  const previews = events.flatMap((event) => event.subscriptions)
+  const unmatched = events.filter((event) => event.outcome === 'unmatched')
+  const problems = previews.flatMap((preview) =>
+    preview.problems.map((problem) => ({ subscription: preview.subscription, ...problem }))
+  )
   return {
     events: events.length,
     wouldSend: events.filter((event) => event.outcome === 'would-send').length,
-    filtered: events.filter((event) => event.outcome === 'filtered').length,
     rejected: events.filter((event) => event.outcome === 'rejected').length,
-    commonProblems: [...counts.values()].sort((a, b) => b.count - a.count).slice(0, 5)
+    unreadable: events.filter((event) => event.problems.some((problem) => problem.kind === 'unreadable')).length,
+    bySubscription: subscriptions.map(({ name }) => {
+      const mine = previews.filter((preview) => preview.subscription === name)
+      return {
+        subscription: name,
+        matched: mine.length,
+        wouldSend: mine.filter((preview) => preview.outcome === 'would-send').length,
+        rejected: mine.filter((preview) => preview.outcome === 'rejected').length
+      }
+    }),
+    unmatched: {
+      events: unmatched.length,
+      common: mostCommon(unmatched, (event) => event.label, COMMON_UNMATCHED).map(({ item, count }) => ({
+        label: item.label,
+        count
+      }))
+    },
+    commonProblems: mostCommon(
+      problems,
+      (problem) => [problem.subscription, problem.kind, problem.field].join('\u0000'),
+      COMMON_PROBLEMS
+    ).map(({ item, count }) => ({
+      subscription: item.subscription,
+      kind: item.kind,
+      field: item.field,
+      count,
+      example: item.message
+    }))
   }
 }

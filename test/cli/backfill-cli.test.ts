@@ -183,7 +183,7 @@ describe('listrak backfill', () => {
           '--config',
           writeConfig(dir, { subscriptions: [{ ...orders, subscribe: 'typo "x"' }] })
         ],
-        /subscriptions\[0\]\.subscribe: "typo \\"x\\"" does not parse/
+        /subscriptions\[0\]\.subscribe: "typo \\"x\\"" is not a trigger in Segment's subscription syntax/
       ],
       [
         'a settings key the destination does not declare',

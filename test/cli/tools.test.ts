@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { startSimulator } from '../../src/simulator'
+import { DEFAULT_EVENT_CONFIGURATIONS, startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import type { PreviewedEvent, PreviewSummary } from '../../src/tools/preview'
 import { workDir } from '../backfill/fixtures'
-import { ORDER_EVENT } from '../helpers'
+import { BROWSE_EVENT, ORDER_EVENT } from '../helpers'
 import { runCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -123,12 +123,17 @@ describe('listrak preview', () => {
     )
     const before = simulator.state.stats.eventsAccepted
     const run = await runCli(['preview', '--json', '--config', config, sample], { env })
-    expect(run.status).toBe(0)
+    expect(run.status).toBe(3)
     const { events, summary } = JSON.parse(run.stdout) as { events: PreviewedEvent[]; summary: PreviewSummary }
     expect(simulator.state.stats.eventsAccepted).toBe(before)
-    const kinds = (index: number) => events[index].problems.map((problem) => `${problem.kind} ${problem.field}`)
+    const kinds = (index: number) =>
+      [...events[index].problems, ...(events[index].subscriptions[0]?.problems ?? [])].map(
+        (problem) => `${problem.kind} ${problem.field}`
+      )
 
-    expect(events[0]).toMatchObject({
+    expect(events[0].subscriptions).toHaveLength(1)
+    expect(events[0].subscriptions[0]).toMatchObject({
+      subscription: 'subscription',
       outcome: 'would-send',
       requestBody: {
         events: [
@@ -144,25 +149,39 @@ describe('listrak preview', () => {
       'never-mapped dataFields.currency',
       'never-mapped dataFields.couponCode'
     ])
-    expect(events[0].problems[0].message).toBe('Int field "itemCount" is not in the mapping.')
-    expect(events[1]).toMatchObject({ outcome: 'rejected', status: 400 })
+    expect(events[0].subscriptions[0].problems[0].message).toBe('Int field "itemCount" is not in the mapping.')
+    expect(events[1]).toMatchObject({ outcome: 'rejected', subscriptions: [{ outcome: 'rejected', status: 400 }] })
     expect(kinds(1)).toContain('will-not-coerce dataFields.orderTotal')
     expect(events[2].outcome).toBe('rejected')
     expect(kinds(2)).toContain('missing-identifier emailAddress')
     expect(kinds(3)).toContain('invalid-identifier emailAddress')
     expect(events[4].outcome).toBe('would-send')
     expect(kinds(4)).toContain('not-in-schema dataFields.giftWrap')
-    expect(events[4].problems.find((problem) => problem.kind === 'not-in-schema')?.message).toMatch(
+    expect(events[4].subscriptions[0].problems.find((problem) => problem.kind === 'not-in-schema')?.message).toMatch(
       /Listrak would discard it/
     )
-    expect(events[5]).toMatchObject({ outcome: 'filtered', problems: [] })
+    expect(events[5]).toMatchObject({ outcome: 'unmatched', subscriptions: [], problems: [] })
+    expect(events[6]).toMatchObject({ outcome: 'rejected', subscriptions: [] })
     expect(kinds(6)).toEqual(['unreadable (line)'])
-    expect(summary).toMatchObject({ events: 7, wouldSend: 2, filtered: 1, rejected: 4 })
-    expect(summary.commonProblems[0]).toMatchObject({ kind: 'never-mapped', field: 'dataFields.itemCount', count: 5 })
+    expect(summary).toMatchObject({
+      events: 7,
+      wouldSend: 2,
+      rejected: 4,
+      unreadable: 1,
+      bySubscription: [{ subscription: 'subscription', matched: 5, wouldSend: 2, rejected: 3 }],
+      unmatched: { events: 1, common: [{ label: 'page', count: 1 }] }
+    })
+    expect(summary.commonProblems[0]).toMatchObject({
+      subscription: 'subscription',
+      kind: 'never-mapped',
+      field: 'dataFields.itemCount',
+      count: 5
+    })
 
     const text = await runCli(['preview', '--config', config, '--limit', '2', sample], { env })
-    expect(text.stdout).toMatch(/line 2: track "Order Completed": would be REJECTED \(400\)/)
-    expect(text.stdout).toMatch(/2 events: 1 would be sent, 0 filtered, 1 rejected\./)
+    expect(text.status).toBe(3)
+    expect(text.stdout).toMatch(/line 2: track "Order Completed"\n {2}-> subscription: would be REJECTED \(400\)/)
+    expect(text.stdout).toMatch(/2 events: 1 would be sent, 1 rejected, 0 match no subscription\./)
   })
 
   it('reads stdin and refuses a bad --limit', async () => {
@@ -177,11 +196,147 @@ describe('listrak preview', () => {
       })
     )
     const run = await runCli(['preview', '--config', config], { env, input: order({ order_id: 'S' }) })
+    expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/1 events: 1 would be sent/)
     expect(await runCli(['preview', '--config', config, '--limit', 'x'], { env })).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--limit/)
     })
+  })
+})
+
+describe('listrak preview of a destination instance', () => {
+  const example = path.join(__dirname, '..', '..', 'examples', 'backfill.json')
+  const traits = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' }
+  const at = '2025-02-03T04:05:06Z'
+  const mixed = [
+    order({ order_id: 'O1', total: 25.5, quantity: 2, currency: 'EUR' }),
+    JSON.stringify({
+      type: 'track',
+      event: 'Product Viewed',
+      timestamp: at,
+      context: { traits },
+      properties: { product_id: 'P1', name: 'Scarf', price: 19 }
+    }),
+    JSON.stringify({ type: 'identify', timestamp: at, traits }),
+    JSON.stringify({ type: 'page', name: 'Home', context: { traits } }),
+    JSON.stringify({ type: 'track', event: 'Cart Viewed', context: { traits } }),
+    JSON.stringify({ type: 'page', name: 'Checkout', context: { traits } })
+  ]
+  type Preview = { events: PreviewedEvent[]; summary: PreviewSummary }
+  const matched = (preview: Preview) =>
+    preview.events.map((event) => event.subscriptions.map(({ subscription }) => subscription))
+
+  it('shows each event with the subscriptions it matches, what each would send, and what none matches; exit 0', async () => {
+    const dir = workDir()
+    const sample = path.join(dir, 'mixed.ndjson')
+    writeFileSync(sample, mixed.join('\n'))
+    const before = simulator.state.stats.eventsAccepted
+    const run = await runCli(['preview', '--json', '--config', example, ...api, sample], { env })
+    expect(run.status).toBe(0)
+    expect(simulator.state.stats.eventsAccepted).toBe(before)
+    const preview = JSON.parse(run.stdout) as Preview
+    expect(matched(preview)).toEqual([['Orders'], ['Product views'], ['Sign-ups'], [], [], []])
+    expect(preview.events.map((event) => event.outcome)).toEqual([
+      'would-send',
+      'would-send',
+      'would-send',
+      'unmatched',
+      'unmatched',
+      'unmatched'
+    ])
+    expect(preview.events[2].subscriptions[0]).toMatchObject({
+      payload: { eventUID: DEFAULT_EVENT_CONFIGURATIONS[2].eventUID, emailAddress: 'grace@example.com' },
+      requestBody: {
+        events: [
+          {
+            identifiers: [{ identifierType: 'EmailAddress', identifierValue: 'grace@example.com' }],
+            dataFields: { firstName: 'Grace', lastName: 'Hopper', signupDate: '2025-02-03T04:05:06.000Z' }
+          }
+        ]
+      }
+    })
+    expect(preview.events[1].subscriptions[0].requestBody).toMatchObject({
+      events: [{ dataFields: { productId: 'P1', productName: 'Scarf', price: '19' } }]
+    })
+    expect(preview.summary).toMatchObject({
+      events: 6,
+      wouldSend: 3,
+      rejected: 0,
+      bySubscription: [
+        { subscription: 'Orders', matched: 1, wouldSend: 1, rejected: 0 },
+        { subscription: 'Product views', matched: 1, wouldSend: 1, rejected: 0 },
+        { subscription: 'Sign-ups', matched: 1, wouldSend: 1, rejected: 0 }
+      ],
+      unmatched: {
+        events: 3,
+        common: [
+          { label: 'page', count: 2 },
+          { label: 'track "Cart Viewed"', count: 1 }
+        ]
+      }
+    })
+
+    const text = await runCli(['preview', '--config', example, ...api, sample], { env })
+    expect(text.status).toBe(0)
+    expect(text.stdout).toMatch(/line 1: track "Order Completed"\n {2}-> Orders: would send\n {5}mapped payload: /)
+    expect(text.stdout).toMatch(/line 3: identify\n {2}-> Sign-ups: would send/)
+    expect(text.stdout).toMatch(/line 5: track "Cart Viewed": matches no subscription/)
+    expect(text.stdout).toMatch(/6 events: 3 would be sent, 0 rejected, 3 match no subscription\./)
+    expect(text.stdout).toMatch(/ {2}Sign-ups {7}1 matched: 1 would be sent, 0 rejected/)
+    expect(text.stdout).toMatch(/Matching no subscription, most often: page \(2\), track "Cart Viewed" \(1\)/)
+  })
+
+  it('shows an event under every subscription it matches, and exits 3 when one would reject it', async () => {
+    const dir = workDir()
+    const instance = JSON.parse(readFileSync(example, 'utf8')) as { subscriptions: unknown[] }
+    instance.subscriptions.push({
+      name: 'Every track',
+      subscribe: 'type = "track"',
+      mapping: {
+        eventUID: BROWSE_EVENT.eventUID,
+        emailAddress: { '@path': '$.context.traits.email' },
+        dataFields: { price: { '@path': '$.properties.total' } }
+      }
+    })
+    const config = path.join(dir, 'instance.json')
+    writeFileSync(config, JSON.stringify(instance))
+    const sample = path.join(dir, 'sample.ndjson')
+    writeFileSync(sample, [mixed[0], order({ order_id: 'O2', total: 'N/A' }), mixed[3]].join('\n'))
+    const run = await runCli(['preview', '--json', '--config', config, ...api, sample], { env })
+    expect(run.status).toBe(3)
+    const preview = JSON.parse(run.stdout) as Preview
+    expect(matched(preview)).toEqual([['Orders', 'Every track'], ['Orders', 'Every track'], []])
+    expect(preview.events[0].subscriptions[1].requestBody).toMatchObject({
+      events: [{ dataFields: { price: '25.5' } }]
+    })
+    expect(preview.events[1]).toMatchObject({
+      outcome: 'rejected',
+      subscriptions: [
+        { subscription: 'Orders', outcome: 'rejected', status: 400 },
+        { subscription: 'Every track', outcome: 'rejected', status: 400 }
+      ]
+    })
+    expect(preview.events[1].subscriptions[0].problems).toContainEqual(
+      expect.objectContaining({ kind: 'will-not-coerce', field: 'dataFields.orderTotal' })
+    )
+    expect(preview.summary).toMatchObject({ events: 3, wouldSend: 1, rejected: 1, unmatched: { events: 1 } })
+    expect(preview.summary.bySubscription[3]).toEqual({
+      subscription: 'Every track',
+      matched: 2,
+      wouldSend: 1,
+      rejected: 1
+    })
+  })
+
+  it('names the file and key of a subscription it cannot run, with exit 2', async () => {
+    const dir = workDir()
+    const config = path.join(dir, 'bad.json')
+    writeFileSync(config, JSON.stringify({ subscriptions: [{ name: 'A', subscribe: 'type = "track', mapping: {} }] }))
+    const run = await runCli(['preview', '--config', config, ...api], { env, input: mixed[0] })
+    expect(run.status).toBe(2)
+    expect(run.stderr).toContain(config)
+    expect(run.stderr).toContain('subscriptions[0].subscribe: "type = \\"track" is not a trigger')
   })
 })
 
@@ -218,12 +373,15 @@ describe('listrak mapping init', () => {
       env
     })
     expect(run.status).toBe(0)
-    expect(run.stderr).toMatch(/Mapped 6 of 6 fields of Order Placed/)
+    expect(run.stderr).toMatch(/Mapped 6 of 6 fields of Order Placed from "Order Completed" events/)
     const config = JSON.parse(readFileSync(out, 'utf8')) as {
-      subscription: { subscribe: string; mapping: { dataFields: unknown } }
+      subscriptions: { name: string; subscribe: string; mapping: { emailAddress: unknown; dataFields: unknown } }[]
     }
-    expect(config.subscription.subscribe).toBe('type = "track" and event = "Order Completed"')
-    expect(config.subscription.mapping.dataFields).toEqual({
+    expect(config.subscriptions).toHaveLength(1)
+    expect(config.subscriptions[0].name).toBe('Order Placed')
+    expect(config.subscriptions[0].subscribe).toBe('type = "track" and event = "Order Completed"')
+    expect(config.subscriptions[0].mapping.emailAddress).toEqual({ '@path': '$.context.traits.email' })
+    expect(config.subscriptions[0].mapping.dataFields).toEqual({
       orderId: { '@path': '$.properties.ORDER_ID' },
       orderTotal: { '@path': '$.properties.order-total' },
       itemCount: { '@path': '$.properties.itemcount' },
@@ -233,7 +391,7 @@ describe('listrak mapping init', () => {
     })
     const preview = await runCli(['preview', '--config', out, sample], { env })
     expect(preview.status).toBe(0)
-    expect(preview.stdout).toMatch(/3 events: 2 would be sent, 1 filtered, 0 rejected\./)
+    expect(preview.stdout).toMatch(/3 events: 2 would be sent, 0 rejected, 1 match no subscription\./)
   })
 
   it('lists the fields it cannot match, and errs clearly on an unknown eventUID', async () => {
@@ -242,10 +400,147 @@ describe('listrak mapping init', () => {
     writeFileSync(sample, JSON.stringify({ type: 'track', event: 'Order Completed', properties: { order_id: 'X' } }))
     const run = await runCli(['mapping', 'init', ORDER_EVENT.eventUID, '--sample', sample, ...api], { env })
     expect(run.status).toBe(0)
-    expect(JSON.parse(run.stdout)).toMatchObject({ subscription: { mapping: { eventUID: ORDER_EVENT.eventUID } } })
-    expect(run.stderr).toMatch(/No match in the sample[\s\S]*orderTotal \(Double\)/)
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      subscriptions: [{ name: 'Order Placed', mapping: { eventUID: ORDER_EVENT.eventUID } }]
+    })
+    expect(run.stderr).toMatch(
+      /No match in the sample; add these to subscriptions\[0\]\.mapping\.dataFields[\s\S]*orderTotal \(Double\)/
+    )
     const unknown = await runCli(['mapping', 'init', 'no-such-event', '--sample', sample, ...api], { env })
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toMatch(/no event configuration with eventUID "no-such-event"/)
+  })
+})
+
+describe('listrak mapping init --config, --name, --out, --force', () => {
+  const SIGNUP_EVENT = DEFAULT_EVENT_CONFIGURATIONS[2]
+  const example = readFileSync(path.join(__dirname, '..', '..', 'examples', 'backfill.json'), 'utf8')
+  const identifies = [1, 2, 3]
+    .map((n) =>
+      JSON.stringify({
+        type: 'identify',
+        timestamp: '2025-02-03T04:05:06Z',
+        traits: { email: `user${n}@example.com`, firstName: `First${n}`, lastName: `Last${n}` }
+      })
+    )
+    .join('\n')
+  let dir: string
+  let sample: string
+  beforeEach(() => {
+    dir = workDir()
+    sample = path.join(dir, 'identifies.ndjson')
+    writeFileSync(sample, identifies)
+  })
+  type Written = { subscriptions: { name: string; subscribe: string; mapping: Record<string, unknown> }[] }
+
+  it('suggests from identify traits, and preview sends the identify calls with the result', async () => {
+    const out = path.join(dir, 'signups.json')
+    const run = await runCli(['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api], {
+      env
+    })
+    expect(run.status).toBe(0)
+    expect(run.stderr).toMatch(/Mapped 2 of 4 fields of Signed Up from identify calls/)
+    const [subscription] = (JSON.parse(readFileSync(out, 'utf8')) as Written).subscriptions
+    expect(subscription).toMatchObject({
+      name: 'Signed Up',
+      subscribe: 'type = "identify"',
+      mapping: {
+        emailAddress: { '@path': '$.traits.email' },
+        dataFields: { firstName: { '@path': '$.traits.firstName' }, lastName: { '@path': '$.traits.lastName' } }
+      }
+    })
+    const preview = await runCli(['preview', '--config', out, sample], { env })
+    expect(preview.status).toBe(0)
+    expect(preview.stdout).toMatch(/3 events: 3 would be sent, 0 rejected, 0 match no subscription\./)
+  })
+
+  it('adds a named subscription to a configuration of several, leaving the others as they were', async () => {
+    const config = path.join(dir, 'backfill.json')
+    writeFileSync(config, example)
+    const run = await runCli(
+      [
+        'mapping',
+        'init',
+        SIGNUP_EVENT.eventUID,
+        '--sample',
+        sample,
+        '--config',
+        config,
+        '--name',
+        'Identified',
+        ...api
+      ],
+      { env }
+    )
+    expect(run.status).toBe(0)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain(`Added "Identified" as subscriptions[3] of ${config}.`)
+    const text = readFileSync(config, 'utf8')
+    const written = JSON.parse(text) as Written & Record<string, unknown>
+    const before = JSON.parse(example) as Written & Record<string, unknown>
+    expect(written.subscriptions.slice(0, 3)).toEqual(before.subscriptions)
+    expect(written.subscriptions[3]).toMatchObject({ name: 'Identified', subscribe: 'type = "identify"' })
+    expect({ ...written, subscriptions: [] }).toEqual({ ...before, subscriptions: [] })
+    // Laid out as the file was: the lines before the new entry are unchanged.
+    const end = example.lastIndexOf('    }\n  ],')
+    expect(text.slice(0, end)).toBe(example.slice(0, end))
+  })
+
+  it('refuses a name the configuration has already, and suggests --name', async () => {
+    const config = path.join(dir, 'backfill.json')
+    writeFileSync(config, example)
+    const run = await runCli(
+      ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, '--name', 'Sign-ups', ...api],
+      { env }
+    )
+    expect(run.status).toBe(2)
+    expect(run.stderr).toContain(
+      `${config}: subscriptions[2] is named "Sign-ups" already; give the new subscription another name with --name NAME.`
+    )
+    expect(readFileSync(config, 'utf8')).toBe(example)
+  })
+
+  it('turns a configuration of one subscription into the list form, naming it after its event configuration', async () => {
+    const config = path.join(dir, 'single.json')
+    const single = {
+      settings: {},
+      subscription: {
+        subscribe: 'type = "track" and event = "Order Completed"',
+        mapping: { eventUID: ORDER_EVENT.eventUID }
+      },
+      concurrency: 2
+    }
+    writeFileSync(config, JSON.stringify(single))
+    const run = await runCli(
+      ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, ...api],
+      { env }
+    )
+    expect(run.status).toBe(0)
+    expect(run.stderr).toMatch(/the single subscription is now subscriptions\[0\], "Order Placed"/)
+    const written = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>
+    expect(Object.keys(written)).toEqual(['settings', 'subscriptions', 'concurrency'])
+    expect((written as Written).subscriptions).toEqual([
+      { name: 'Order Placed', ...single.subscription },
+      expect.objectContaining({ name: 'Signed Up', subscribe: 'type = "identify"' })
+    ])
+  })
+
+  it('never replaces an existing file without --force', async () => {
+    const out = path.join(dir, 'mine.json')
+    writeFileSync(out, 'keep me')
+    const refused = await runCli(['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api], {
+      env
+    })
+    expect(refused.status).toBe(2)
+    expect(refused.stderr).toContain(
+      `${out} exists already; pass --force to replace it, or add to it with --config ${out}.`
+    )
+    expect(readFileSync(out, 'utf8')).toBe('keep me')
+    const forced = await runCli(
+      ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, '--force', ...api],
+      { env }
+    )
+    expect(forced.status).toBe(0)
+    expect((JSON.parse(readFileSync(out, 'utf8')) as Written).subscriptions[0].name).toBe('Signed Up')
   })
 })
