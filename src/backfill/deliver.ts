@@ -45,7 +45,7 @@ export async function deliver(
     })
     if (result && 'output' in result && result.output === 'not subscribed')
       return events.map(() => ({ kind: 'filtered' }))
-    entries = (result?.multistatus ?? []) as MultiStatusEntry[]
+    entries = result?.multistatus ?? []
   } catch (error) {
     const outcome = outcomeOfThrow(error, destination.name)
     return events.map(() => outcome)

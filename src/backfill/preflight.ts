@@ -161,7 +161,7 @@ export async function checkAccount(
   settings: JSONObject,
   routes: Route[]
 ): Promise<JSONObject> {
-  let oauth: JSONObject = {}
+  let accessToken = ''
   if (destination.authentication?.scheme === 'oauth2') {
     try {
       const tokens = await destination.refreshAccessToken(settings, {
@@ -170,12 +170,12 @@ export async function checkAccount(
         accessToken: '',
         refreshToken: ''
       })
-      if (tokens?.accessToken) oauth = { access_token: tokens.accessToken }
+      accessToken = tokens?.accessToken ?? ''
     } catch (error) {
       throw new RunFailure(`Authentication failed: ${(error as Error).message}`)
     }
   }
-  const auth = { accessToken: String(oauth.access_token ?? ''), refreshToken: '' }
+  const auth = { accessToken, refreshToken: '' }
   for (const route of routes) {
     const { partnerAction, mapping } = route.subscription
     const action = destination.definition.actions[partnerAction]
@@ -206,5 +206,5 @@ export async function checkAccount(
       }
     }
   }
-  return oauth
+  return accessToken ? { access_token: accessToken } : {}
 }

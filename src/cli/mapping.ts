@@ -3,9 +3,8 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { destinations } from '../../destinations'
-import { readLines } from '../backfill/lines'
+import { readRecords } from '../backfill/reading'
 import { ConfigError } from '../backfill/config'
-import { parseLine } from '../backfill/records'
 import { addSubscription } from '../tools/add-subscription'
 import { formatJson } from '../tools/format-json'
 import type { SubscriptionEntry } from '../tools/add-subscription'
@@ -48,11 +47,8 @@ ${connectionHelp.split('\n').slice(2).join('\n')}
 async function readSample(file: string): Promise<SegmentEvent[]> {
   const events: SegmentEvent[] = []
   try {
-    for await (const lines of readLines([{ path: file }], { maxLineBytes: 1 << 20 })) {
-      for (const line of lines) {
-        const parsed = line.text === undefined ? undefined : parseLine(line.text)
-        if (parsed?.kind === 'event') events.push(parsed.event)
-      }
+    for await (const records of readRecords([{ path: file }], { maxLineBytes: 1 << 20 })) {
+      for (const { content } of records) if (content.kind === 'event') events.push(content.event)
       if (events.length >= SAMPLE_EVENTS) break
     }
   } catch (error) {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { readLines } from '../backfill/lines'
+import { readRecords } from '../backfill/reading'
+import type { SourceRecord } from '../backfill/reading'
 import { previewEvents } from '../tools/preview'
 import type { PreviewedEvent, PreviewSummary } from '../tools/preview'
 import {
@@ -41,7 +42,7 @@ Exit codes:
 `
 
 function describe(event: PreviewedEvent): string {
-  const head = `line ${event.line}: ${event.label}`
+  const head = `${event.where}: ${event.label}`
   if (event.outcome === 'unmatched') return `${head}: matches no subscription`
   const lines = [event.subscriptions.length > 0 ? head : `${head}: would be REJECTED`]
   for (const problem of event.problems) lines.push(`  ! ${problem.field}: ${problem.message}`)
@@ -99,10 +100,9 @@ export const previewCommand: Command = {
     const config = await loadConfigOrExit(values.config)
     const entry = destinationOf(config)
 
-    const sample: { line: number; text: string }[] = []
-    for await (const lines of readLines([{ path: positionals[0] ?? '-' }], { maxLineBytes: config.maxLineBytes })) {
-      for (const line of lines)
-        if (line.text?.trim() && sample.length < limit) sample.push({ line: line.line, text: line.text })
+    const sample: SourceRecord[] = []
+    for await (const records of readRecords([{ path: positionals[0] ?? '-' }], { maxLineBytes: config.maxLineBytes })) {
+      for (const record of records) if (record.content.kind !== 'blank' && sample.length < limit) sample.push(record)
       if (sample.length >= limit) break
     }
 

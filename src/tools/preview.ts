@@ -5,7 +5,7 @@ import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
 import { startCaptureProxy } from '../backfill/capture-proxy'
 import type { CapturedRequest } from '../backfill/capture-proxy'
-import { parseLine } from '../backfill/records'
+import type { SourceRecord } from '../backfill/reading'
 import type { SubscriptionSettings } from '../backfill/routes'
 
 export type ProblemKind =
@@ -48,7 +48,8 @@ export interface SubscriptionPreview {
 }
 
 export interface PreviewedEvent {
-  line: number
+  /** Where the sample event is: `line 12`, `element 3`. */
+  where: string
   /** `type` and `event` name of the CDP event, for orientation. */
   label: string
   /**
@@ -152,7 +153,7 @@ const COMMON_PROBLEMS = 5
  * event posts.
  */
 export async function previewEvents(
-  lines: { line: number; text: string }[],
+  records: SourceRecord[],
   input: PreviewInput
 ): Promise<{ events: PreviewedEvent[]; summary: PreviewSummary }> {
   let captured: CapturedRequest[] = []
@@ -207,20 +208,19 @@ export async function previewEvents(
 
   const previewed: PreviewedEvent[] = []
   try {
-    for (const { line, text } of lines) {
-      const parsed = parseLine(text)
-      if (parsed.kind === 'blank') continue
-      if (parsed.kind === 'malformed') {
+    for (const { where, content } of records) {
+      if (content.kind === 'blank') continue
+      if (content.kind === 'unreadable') {
         previewed.push({
-          line,
-          label: 'unreadable line',
+          where,
+          label: 'unreadable',
           outcome: 'rejected',
           subscriptions: [],
-          problems: [{ field: '(line)', kind: 'unreadable', message: parsed.reason }]
+          problems: [{ field: '(line)', kind: 'unreadable', message: content.reason }]
         })
         continue
       }
-      const { event } = parsed
+      const { event } = content
       const subscriptions: SubscriptionPreview[] = []
       for (const subscription of input.subscriptions) {
         const preview = await previewFor(event, subscription)
@@ -232,7 +232,7 @@ export async function previewEvents(
           : subscriptions.some((preview) => preview.outcome === 'rejected')
             ? 'rejected'
             : 'would-send'
-      previewed.push({ line, label: labelOf(event), outcome, subscriptions, problems: [] })
+      previewed.push({ where, label: labelOf(event), outcome, subscriptions, problems: [] })
     }
   } finally {
     await proxy.close()

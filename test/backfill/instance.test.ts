@@ -284,13 +284,11 @@ describe('preflight', () => {
         ],
         batch: { size: 100_000, bytes: 4_000_000 }
       })
-      expect(() => new Backfill(options)).toThrow(ConfigError)
-      let message = ''
-      try {
-        new Backfill(options)
-      } catch (error) {
-        message = (error as Error).message
-      }
+      const error = await Promise.resolve()
+        .then(() => new Backfill(options))
+        .catch((problem: unknown) => problem)
+      expect(error).toBeInstanceOf(ConfigError)
+      const { message } = error as ConfigError
       expect(message).toMatch(/settings\.clientID: .* has no such setting \(did you mean "clientId"\?\)/)
       expect(message).toMatch(
         /subscriptions\[0\]\.mapping\.emailAdress: the action has no field "emailAdress" \(did you mean "emailAddress"\?\)/

@@ -5,34 +5,6 @@ import { Ledger } from '../../src/backfill/ledger'
 import { AdaptiveLimiter } from '../../src/backfill/limiter'
 import type { SourceRecord } from '../../src/backfill/reading'
 import { backoffDelay } from '../../src/backfill/retry'
-import { parseLine } from '../../src/backfill/records'
-
-describe('parseLine', () => {
-  it('reads events, blank lines and malformed lines', () => {
-    expect(parseLine('  ')).toEqual({ kind: 'blank' })
-    expect(parseLine('{"type":"track"}')).toEqual({ kind: 'event', event: { type: 'track' } })
-    expect(parseLine('{"type":')).toMatchObject({
-      kind: 'malformed',
-      reason: expect.stringMatching(/^not valid JSON/),
-      raw: '{"type":'
-    })
-    expect(parseLine('[1,2]')).toMatchObject({ kind: 'malformed', reason: 'not a JSON object' })
-    expect(parseLine('42')).toMatchObject({ kind: 'malformed', reason: 'not a JSON object' })
-  })
-
-  it('reads a dead letter as the event it carries, and re-parses a dead raw line', () => {
-    const deadLetter = { file: 'a', line: 1, status: 400, reason: 'x', at: 'now' }
-    expect(parseLine(JSON.stringify({ event: { type: 'track' }, deadLetter }))).toEqual({
-      kind: 'event',
-      event: { type: 'track' }
-    })
-    expect(parseLine(JSON.stringify({ raw: '{"type":"page"}', deadLetter }))).toEqual({
-      kind: 'event',
-      event: { type: 'page' }
-    })
-    expect(parseLine(JSON.stringify({ raw: '{"type":', deadLetter }))).toMatchObject({ kind: 'malformed' })
-  })
-})
 
 describe('MessageIdWindow', () => {
   it('finds repeats, forgets the oldest generation, and keeps its memory fixed', () => {
