@@ -11,7 +11,7 @@ export function writeExampleConfig(
     string,
     unknown
   >
-  const settings = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
-  writeFileSync(file, JSON.stringify({ ...example, settings, ...overrides }))
+  const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
+  writeFileSync(file, JSON.stringify({ ...example, endpoints, ...overrides }))
   return file
 }

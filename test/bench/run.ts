@@ -125,15 +125,15 @@ async function backfill(
     { LISTRAK_CLIENT_ID: 'simulator-client', LISTRAK_CLIENT_SECRET: 'simulator-secret' }
   )
   const result = JSON.parse(readFileSync(report, 'utf8')) as {
-    counts: { read: number; accepted: number }
+    counts: { subscriptions: { Orders: { accepted: number } } }
     durationMs: number
     requests: number
     throttled: number
   }
   return {
-    events: result.counts.accepted,
+    events: result.counts.subscriptions.Orders.accepted,
     ms: result.durationMs,
-    eventsPerSecond: (result.counts.accepted * 1000) / result.durationMs,
+    eventsPerSecond: (result.counts.subscriptions.Orders.accepted * 1000) / result.durationMs,
     maxRssMb,
     requests: result.requests,
     throttled: result.throttled

@@ -22,7 +22,7 @@ const work = path.join(root, '.soak')
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js')
 
 interface Checkpoint {
-  position: { line: number } | null
+  position: { seq: number } | null
   finishedAfter: [number, number][]
   inFlight: number
 }
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const state = JSON.parse(readFileSync(checkpoint, 'utf8')) as Checkpoint
     kills.push({ afterArrivals: target, checkpoint: state, arrivalsBefore: simulator.state.journal.length })
     process.stderr.write(
-      `killed at ${simulator.state.journal.length} arrivals; checkpoint after line ${state.position?.line ?? 0}, ${state.inFlight} in flight\n`
+      `killed at ${simulator.state.journal.length} arrivals; checkpoint after line ${state.position?.seq ?? 0}, ${state.inFlight} in flight\n`
     )
   }
   const last = await runBackfill(args, env)
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   // A repeat is allowed only for an event in flight at some kill: arrived before it, not finished in its checkpoint.
   const finishedAt = kills.map(({ checkpoint: state }) => {
     const after = new Set(state.finishedAfter.map(([, line]) => line))
-    return (line: number) => (state.position !== null && line <= state.position.line) || after.has(line)
+    return (line: number) => (state.position !== null && line <= state.position.seq) || after.has(line)
   })
   const unexplained = repeats.filter(([id, list]) => {
     const line = good.get(id) ?? -1
@@ -185,17 +185,23 @@ async function main(): Promise<void> {
         .trim()
         .split('\n')
         .filter(Boolean)
-        .map((line) => (JSON.parse(line) as { deadLetter: { line: number } }).deadLetter.line)
+        .map((line) => (JSON.parse(line) as { deadLetter: { seq: number } }).deadLetter.seq)
     : []
   const deadLetterLines = new Set(letters)
   const finalReport = JSON.parse(readFileSync(report, 'utf8')) as {
     outcome: string
-    counts: { read: number; accepted: number; rejected: number; filtered: number; duplicates: number }
+    counts: {
+      read: number
+      unreadable: number
+      duplicates: number
+      unmatched: number
+      subscriptions: Record<string, { accepted: number; rejected: number }>
+    }
     requests: number
     throttled: number
-    retries: number
   }
-  const { read, accepted, rejected, filtered, duplicates } = finalReport.counts
+  const { read, unreadable, duplicates, unmatched, subscriptions } = finalReport.counts
+  const { accepted, rejected } = subscriptions.Orders
   const stats = simulator.state.stats
 
   const results = {
@@ -204,7 +210,7 @@ async function main(): Promise<void> {
     seconds,
     kills: kills.map((kill) => ({
       atArrivals: kill.arrivalsBefore,
-      checkpointLine: kill.checkpoint.position?.line ?? 0,
+      checkpointLine: kill.checkpoint.position?.seq ?? 0,
       inFlight: kill.checkpoint.inFlight
     })),
     faults: {
@@ -226,7 +232,9 @@ async function main(): Promise<void> {
         deadLetterLines.size === badLines.size && [...badLines].every((line) => deadLetterLines.has(line)),
       lastRunCompleted: last.code === 3 && finalReport.outcome === 'completed',
       countsAddUp:
-        read === accepted + rejected + filtered + duplicates && accepted === good.size && rejected === badLines.size
+        read === unreadable + duplicates + unmatched + accepted + rejected &&
+        accepted === good.size &&
+        unreadable + rejected === badLines.size
     }
   }
   writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`)
