@@ -14,11 +14,24 @@ const countsSchema = z.object({
   subscriptions: z.record(z.string(), z.object({ accepted: count, rejected: count, filtered: count, warnings: count }))
 })
 
+const inputIdentitySchema = z.union([
+  z.object({ path: z.literal('-') }).strict(),
+  z.object({ path: z.string(), size: count, head: z.string(), tail: z.string() }).strict()
+])
+
 const checkpointSchema = z.object({
-  version: z.literal(2),
-  inputs: z.array(z.string()),
+  version: z.literal(3),
+  /** Names the run in its dead letters: a resume continues its own dead-letter file and no other. */
+  runId: z.string(),
+  identity: z.object({
+    mode: z.enum(['real', 'dry']),
+    configuration: z.string(),
+    inputs: z.array(inputIdentitySchema)
+  }),
   /** Every record up to and including this one is finished. */
   position: z.object({ input: count, seq: count, end: count.optional() }).nullable(),
+  /** Per input, the sum of its records' checksums up to `position`: a resume checks the records it skips. */
+  prefix: z.array(count),
   /** Records beyond `position` that are finished too, as [input, seq]. */
   finishedAfter: z.array(seqOf),
   /** Records beyond `position` finished for some of their subscriptions, as [input, seq, names of those done]. */
@@ -47,9 +60,10 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
   } catch {
     throw new ConfigError(`The checkpoint ${path} is not JSON; it was not written by this tool.`)
   }
-  if ((json as { version?: unknown } | null)?.version === 1) {
+  const version = (json as { version?: unknown } | null)?.version
+  if (version === 1 || version === 2) {
     throw new ConfigError(
-      `The checkpoint ${path} was written by an earlier version of this tool, for a configuration of one subscription; it cannot resume this run. Finish that run with the earlier version, or start over with another --checkpoint file.`
+      `The checkpoint ${path} was written by an earlier version of this tool and cannot resume this run. Finish that run with the earlier version, or start over with --restart or another --checkpoint file.`
     )
   }
   const parsed = checkpointSchema.safeParse(json)

@@ -1,5 +1,9 @@
-import { createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
+import { stat, truncate } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { ConfigError } from './config'
+import { checkWritable } from './outputs'
 
 /** What a dead-letter line holds besides the event: where it came from, which subscription failed it, and why. */
 export interface DeadLetterInfo {
@@ -11,24 +15,84 @@ export interface DeadLetterInfo {
   subscription: string | null
   status: number | null
   reason: string
+  /** Only the first bytes of an overlong line were kept: a replay never sends them. */
+  truncated?: true
+  /** The run that wrote it. */
+  run: string
   at: string
 }
 
-/** A dead-letter line: the original event, or the raw text of a record that was not an event. */
-export type DeadLetter = { deadLetter: DeadLetterInfo } & ({ event: unknown } | { raw: string })
+/** A dead-letter line: the record as read, as text, or in base64 when it was not UTF-8. */
+export type DeadLetter = { deadLetter: DeadLetterInfo } & ({ raw: string } | { rawBase64: string })
 
-/** Appends dead letters as NDJSON; `flush` resolves once everything written so far has reached the file. */
+export type NewDeadLetter = { deadLetter: Omit<DeadLetterInfo, 'run'> } & ({ raw: string } | { rawBase64: string })
+
+/** The run that wrote a dead-letter file, from its first line; undefined when it is empty or has none. */
+async function runOf(path: string): Promise<string | undefined> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
+  try {
+    for await (const line of lines) {
+      try {
+        return (JSON.parse(line) as { deadLetter?: { run?: string } }).deadLetter?.run ?? ''
+      } catch {
+        return ''
+      }
+    }
+    return undefined
+  } finally {
+    lines.close()
+  }
+}
+
+/**
+ * Appends a run's dead letters as NDJSON; `flush` resolves once everything written so far has reached the
+ * file. A run writes only to a file of its own: a resume continues the file its run wrote, and no run
+ * appends to another's.
+ */
 export class DeadLetterWriter {
   private stream: WriteStream | undefined
   count = 0
 
-  /** The file is created with the first dead letter, so a clean run leaves none behind. */
-  constructor(readonly path: string) {}
+  /** The file is created with the first dead letter, so a clean run leaves none behind. `open` checks it first. */
+  constructor(
+    readonly path: string,
+    private readonly runId: string,
+    private readonly onError: (error: Error) => void
+  ) {}
 
-  write(letter: DeadLetter): void {
+  /**
+   * Checks that the run may write `path`: a new file, an empty one, or one its own run wrote (`resumes`);
+   * one written by `replaces` (a run started over with --restart) is emptied.
+   */
+  static async open(
+    path: string,
+    run: { id: string; resumes?: string; replaces?: string },
+    onError: (error: Error) => void
+  ): Promise<DeadLetterWriter> {
+    await checkWritable(path, 'the dead-letter file')
+    const size = await stat(path).then(
+      (stats) => stats.size,
+      () => 0
+    )
+    if (size > 0) {
+      const owner = await runOf(path)
+      if (owner !== undefined && owner === run.replaces) await truncate(path)
+      else if (owner === undefined || owner !== run.resumes) {
+        throw new ConfigError(
+          `The dead-letter file ${path} holds dead letters of another run, and a run never appends to another's. Replay them with 'listrak backfill --config … ${path} --dead-letter NEW.ndjson', move the file away, or pass another --dead-letter.`
+        )
+      }
+    }
+    return new DeadLetterWriter(path, run.id, onError)
+  }
+
+  write(letter: NewDeadLetter): void {
     this.count++
-    this.stream ??= createWriteStream(this.path, { flags: 'a' })
-    this.stream.write(`${JSON.stringify(letter)}\n`)
+    if (!this.stream) {
+      this.stream = createWriteStream(this.path, { flags: 'a' })
+      this.stream.on('error', this.onError)
+    }
+    this.stream.write(`${JSON.stringify({ ...letter, deadLetter: { ...letter.deadLetter, run: this.runId } })}\n`)
   }
 
   flush(): Promise<void> {
@@ -39,7 +103,7 @@ export class DeadLetterWriter {
 
   async close(): Promise<void> {
     const stream = this.stream
-    if (!stream) return
+    if (!stream || stream.destroyed) return
     await new Promise<void>((resolve, reject) =>
       stream.end((error?: Error | null) => (error ? reject(error) : resolve()))
     )

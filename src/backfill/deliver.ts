@@ -59,7 +59,8 @@ function outcomeOf(entry: MultiStatusEntry | undefined): Outcome {
   if (isSuccess(status)) return { kind: 'accepted', warnings: warningsIn(body) }
   if (status === 400 && errormessage === NOT_SUBSCRIBED && errorreporter === 'INTEGRATIONS') return { kind: 'filtered' }
   const reason = errormessage ?? `HTTP ${status}`
-  if (isRetryable(status) || status === 401) return { kind: 'retry', status, reason }
+  // A 401 here came after actions-core refreshed the token: retrying will not help.
+  if (isRetryable(status)) return { kind: 'retry', status, reason }
   return { kind: 'failed', status, reason, reporter: errorreporter }
 }
 
@@ -76,7 +77,7 @@ function warningsIn(body: unknown): number {
  */
 function outcomeOfThrow(error: unknown, destination: string): Outcome {
   const { status, message, code, name } = error as { status?: number; message?: string; code?: string; name?: string }
-  if (typeof status === 'number' && status >= 400 && status < 500 && !isRetryable(status) && status !== 401) {
+  if (typeof status === 'number' && status >= 400 && status < 500 && !isRetryable(status)) {
     throw new RunFailure(`${destination} refused the run: ${message ?? status}`)
   }
   if (typeof status === 'number' || code !== undefined || name === 'FetchError' || name === 'TimeoutError') {

@@ -1,5 +1,6 @@
 import type { SegmentEvent } from '@segment/actions-core'
 import type { Outcome } from './deliver'
+import { RunFailure } from './preflight'
 import type { Ledger, Ticket } from './ledger'
 import type { AdaptiveLimiter } from './limiter'
 import type { SourceRecord } from './reading/record'
@@ -19,6 +20,8 @@ export interface Item {
 export interface DispatchStats {
   /** Batches handed to the destination, retries and halves included. */
   batches: number
+  /** Of those, batches of events sent again after a retryable answer. */
+  retriedBatches: number
   /** Events sent again after a retryable answer. */
   retriedEvents: number
   /** Batches rejected whole and sent again as two halves. */
@@ -30,9 +33,9 @@ export interface DispatcherOptions {
   retry: RetryPolicy
   ledger: Ledger
   send(route: Route, events: SegmentEvent[]): Promise<Outcome[]>
-  /** After each batch's outcomes reached the ledger (a checkpoint is due). */
-  onSettled(): void
-  /** The run cannot go on (the destination refused it): stop. */
+  /** After each batch's outcomes reached the ledger: resolves once they are in the checkpoint. */
+  settled(): Promise<void>
+  /** The run cannot go on (the destination refused it, or cannot be reached): stop. */
   onFailure(error: unknown): void
 }
 
@@ -43,7 +46,7 @@ export interface DispatcherOptions {
  * until the events at fault stand alone.
  */
 export class Dispatcher {
-  readonly stats: DispatchStats = { batches: 0, retriedEvents: 0, splits: 0 }
+  readonly stats: DispatchStats = { batches: 0, retriedBatches: 0, retriedEvents: 0, splits: 0 }
   private work = 0
   private stopped = false
   private readonly waiters: (() => void)[] = []
@@ -58,8 +61,13 @@ export class Dispatcher {
 
   dispatch(route: Route, items: Item[]): void {
     this.work++
+    // The slot is held until the batch's outcomes are checkpointed, so that the events sent and not
+    // checkpointed are never more than those of the requests in flight.
     this.options.limiter
-      .run(() => this.send(route, items))
+      .run(async () => {
+        await this.send(route, items)
+        await this.options.settled()
+      })
       .catch((error: unknown) => this.options.onFailure(error))
       .finally(() => this.completed())
   }
@@ -114,7 +122,15 @@ export class Dispatcher {
     if (throttled) this.options.limiter.throttled()
     else this.options.limiter.succeeded()
 
-    if (failed.length === items.length && items.length > 1 && refusedWhole(failed.map((f) => f.outcome))) {
+    const whole = failed.length === items.length && refusedWhole(failed.map((f) => f.outcome))
+    if (whole && RUN_FAILURES.has(failed[0].outcome.status)) {
+      // Not the events' fault (credentials refused after a fresh token, an unknown event configuration, a
+      // wrong API path): the run stops, and the events stay unfinished for a resume.
+      throw new RunFailure(
+        `subscription "${route.name}": ${failed[0].outcome.reason}. The run stopped; nothing was dead-lettered for it.`
+      )
+    }
+    if (whole && items.length > 1) {
       this.stats.splits++
       const half = Math.ceil(items.length / 2)
       this.dispatch(route, items.slice(0, half))
@@ -124,14 +140,22 @@ export class Dispatcher {
         ledger.rejected(item.ticket, route.index, item.record, outcome.status, outcome.reason)
     }
     this.scheduleRetries(route, retry)
-    this.options.onSettled()
   }
 
   private scheduleRetries(route: Route, items: Item[]): void {
     const { retry, ledger } = this.options
     const again: Item[] = []
+    for (const item of items) item.attempts++
+    const exhausted = items.filter((item) => item.attempts >= retry.maxAttempts)
+    if (exhausted.length > 0 && exhausted.length === items.length && sameError(items)) {
+      // The whole batch still fails the same way after every attempt: the API is down or unreachable, which
+      // is not the events' fault. The run stops; a resume sends them.
+      const { status, reason } = items[0].lastError ?? { status: 503, reason: 'unknown error' }
+      throw new RunFailure(
+        `subscription "${route.name}": still failing after ${retry.maxAttempts} attempts (${status}: ${reason}). The run stopped; nothing was dead-lettered for it.`
+      )
+    }
     for (const item of items) {
-      item.attempts++
       if (item.attempts >= retry.maxAttempts) {
         const { status, reason } = item.lastError ?? { status: 500, reason: 'unknown error' }
         ledger.rejected(
@@ -145,6 +169,7 @@ export class Dispatcher {
     }
     if (again.length === 0 || this.stopped) return
     this.stats.retriedEvents += again.length
+    this.stats.retriedBatches++
     const attempt = Math.max(...again.map((item) => item.attempts))
     this.work++
     const timer = setTimeout(
@@ -163,6 +188,15 @@ export class Dispatcher {
     for (const wake of this.waiters.splice(0)) wake()
   }
 }
+
+/** Whole-request answers that say the run itself is wrong: refused credentials, a forbidden or unknown resource. */
+const RUN_FAILURES = new Set([401, 403, 404])
+
+const sameError = (items: Item[]): boolean =>
+  items.every(
+    (item) =>
+      item.lastError?.status === items[0].lastError?.status && item.lastError?.reason === items[0].lastError?.reason
+  )
 
 /** One answer for the whole request that names no event: the same status and reason for each, from the destination. */
 function refusedWhole(outcomes: Extract<Outcome, { kind: 'failed' }>[]): boolean {

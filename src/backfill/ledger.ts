@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer'
 import type { DeadLetterWriter } from './dead-letters'
+import { addChecksum, recordChecksum } from './identity'
 import type { SourceRecord } from './reading/record'
 
 /** A record's place in the run: which input, which record, and the byte offset after it where reading can resume. */
@@ -34,6 +36,8 @@ export interface LedgerCounts {
 /** Where a resume starts: every record up to `watermark` is finished, and so are those listed after it. */
 export interface LedgerSnapshot {
   watermark: Position | null
+  /** Per input, the sum of the checksums of its records up to the watermark: a resume checks what it skips. */
+  prefix: number[]
   /** Records beyond the watermark that are finished, as [input, seq]. */
   finishedAfter: [number, number][]
   /** Records beyond the watermark finished for some of their subscriptions, as [input, seq, names of those done]. */
@@ -45,7 +49,7 @@ export interface LedgerSnapshot {
 
 export type Ticket = number
 
-const emptyCounts = (names: string[]): LedgerCounts => ({
+export const emptyCounts = (names: string[]): LedgerCounts => ({
   read: 0,
   blankLines: 0,
   unreadable: 0,
@@ -70,6 +74,8 @@ export class Ledger {
   /** Per record: the subscriptions it matched, and those done with it. */
   private matched: number[] = []
   private done: number[] = []
+  private checksums: number[] = []
+  private readonly prefix: number[]
   /** The ticket of positions[0]. */
   private base = 0
   private head = 0
@@ -80,10 +86,11 @@ export class Ledger {
     private readonly names: string[],
     private readonly inputs: string[],
     private readonly deadLetters: DeadLetterWriter,
-    resume?: { watermark: Position | null; counts: LedgerCounts }
+    resume?: { watermark: Position | null; prefix: number[]; counts: LedgerCounts }
   ) {
     this.counts = resume ? structuredClone(resume.counts) : emptyCounts(names)
     this.watermark = resume?.watermark ?? undefined
+    this.prefix = resume ? [...resume.prefix] : inputs.map(() => 0)
   }
 
   /** Records read and not finished. */
@@ -96,6 +103,7 @@ export class Ledger {
     this.positions.push({ input: record.input, seq: record.seq, end: record.end })
     this.matched.push(0)
     this.done.push(0)
+    this.checksums.push(checksumOf(record))
     this.pendingCount++
     return this.base + this.positions.length - 1
   }
@@ -117,8 +125,7 @@ export class Ledger {
   }
 
   unreadable(ticket: Ticket, record: SourceRecord, reason: string): void {
-    const raw = record.content.kind === 'unreadable' ? record.content.raw.toString('utf8') : ''
-    this.deadLetter(record, { raw }, null, null, `${this.describe(record)}: ${reason}`)
+    this.deadLetter(record, null, null, `${this.describe(record)}: ${reason}`)
     this.counts.read++
     this.counts.unreadable++
     this.close(ticket)
@@ -145,8 +152,7 @@ export class Ledger {
 
   rejected(ticket: Ticket, subscription: number, record: SourceRecord, status: number | null, reason: string): void {
     if (!this.awaits(ticket, subscription)) return
-    const content = record.content.kind === 'event' ? { event: record.content.event } : { raw: '' }
-    this.deadLetter(record, content, this.names[subscription], status, reason)
+    this.deadLetter(record, this.names[subscription], status, reason)
     this.counts.subscriptions[this.names[subscription]].rejected++
     this.settle(ticket, subscription)
   }
@@ -169,6 +175,7 @@ export class Ledger {
     const { watermark } = this
     return {
       watermark: watermark ? { input: watermark.input, seq: watermark.seq, end: watermark.end } : null,
+      prefix: [...this.prefix],
       finishedAfter,
       partlyFinished,
       inFlight: this.pendingCount,
@@ -186,7 +193,7 @@ export class Ledger {
     return mask
   }
 
-  private namesOf(mask: number): string[] {
+  namesOf(mask: number): string[] {
     return this.names.filter((_, index) => mask & (1 << index))
   }
 
@@ -223,11 +230,17 @@ export class Ledger {
     const index = ticket - this.base
     this.matched[index] = -1
     this.pendingCount--
-    while (this.head < this.positions.length && this.isFinished(this.head)) this.watermark = this.positions[this.head++]
+    while (this.head < this.positions.length && this.isFinished(this.head)) {
+      const position = this.positions[this.head]
+      this.prefix[position.input] = addChecksum(this.prefix[position.input], this.checksums[this.head])
+      this.watermark = position
+      this.head++
+    }
     if (this.head > 4096 && this.head * 2 > this.positions.length) {
       this.positions = this.positions.slice(this.head)
       this.matched = this.matched.slice(this.head)
       this.done = this.done.slice(this.head)
+      this.checksums = this.checksums.slice(this.head)
       this.base += this.head
       this.head = 0
     }
@@ -237,15 +250,17 @@ export class Ledger {
     return `${record.where} of ${this.inputs[record.input]}`
   }
 
-  private deadLetter(
-    record: SourceRecord,
-    content: { event: unknown } | { raw: string },
-    subscription: string | null,
-    status: number | null,
-    reason: string
-  ): void {
+  /** The record as read, byte for byte: its text, or base64 when it was not UTF-8. */
+  private deadLetter(record: SourceRecord, subscription: string | null, status: number | null, reason: string): void {
+    const { content } = record
+    const kept =
+      content.kind === 'event'
+        ? { raw: content.text }
+        : content.kind === 'unreadable' && !isUtf8(content.raw)
+          ? { rawBase64: content.raw.toString('base64') }
+          : { raw: content.kind === 'unreadable' ? content.raw.toString('utf8') : '' }
     this.deadLetters.write({
-      ...content,
+      ...kept,
       deadLetter: {
         file: this.inputs[record.input],
         where: record.where,
@@ -253,6 +268,7 @@ export class Ledger {
         subscription,
         status,
         reason,
+        ...(content.kind === 'unreadable' && content.truncated ? { truncated: true } : {}),
         at: new Date().toISOString()
       }
     })
@@ -264,4 +280,12 @@ export function totalsOf(counts: LedgerCounts): { accepted: number; rejected: nu
   const subscriptions = Object.values(counts.subscriptions)
   const sum = (key: keyof SubscriptionCounts) => subscriptions.reduce((total, entry) => total + entry[key], 0)
   return { accepted: sum('accepted'), rejected: counts.unreadable + sum('rejected'), warnings: sum('warnings') }
+}
+
+/** A record's checksum, from the text a resume reads again. */
+export function checksumOf(record: SourceRecord): number {
+  const { content } = record
+  if (content.kind === 'event') return recordChecksum(content.text)
+  if (content.kind === 'unreadable') return recordChecksum(content.raw.toString('latin1'))
+  return recordChecksum('')
 }

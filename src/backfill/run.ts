@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
-import type { Destination, JSONObject } from '@segment/actions-core'
+import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
 import { Batcher } from './batcher'
 import type { BatchLimits } from './batcher'
 import { CheckpointWriter, readCheckpoint } from './checkpoint'
@@ -12,12 +11,16 @@ import { MessageIdWindow } from './dedup'
 import { deliver } from './deliver'
 import { Dispatcher } from './dispatcher'
 import type { DispatchStats, Item } from './dispatcher'
-import { Ledger } from './ledger'
+import { configurationHash, inputIdentity, mismatch, newRunId } from './identity'
+import type { RunIdentity } from './identity'
+import { emptyCounts, Ledger } from './ledger'
 import type { LedgerCounts, Position } from './ledger'
 import { AdaptiveLimiter } from './limiter'
+import { checkNotAnInput, checkWritable } from './outputs'
 import { checkAccount, checkInstance } from './preflight'
 import { readRecords } from './reading'
-import type { InputSpec, SourceRecord } from './reading'
+import type { SourceRecord } from './reading'
+import { Resume } from './resume'
 import type { RetryPolicy } from './retry'
 import type { Route } from './routes'
 
@@ -36,6 +39,12 @@ export interface BackfillOptions {
   retry: RetryPolicy
   deadLetterPath: string
   checkpointPath?: string
+  /** Ignore an existing checkpoint and start over; the dead letters of its run are replaced. */
+  restart?: boolean
+  /** A dry run: its checkpoint is its own, never a real run's. */
+  dryRun?: boolean
+  /** Other files the caller writes (a report, the dry run's payloads): checked before anything is sent. */
+  outputs?: { path: string; what: string }[]
   maxLineBytes?: number
   stdin?: Readable
   signal?: AbortSignal
@@ -77,16 +86,24 @@ const LINGER_MS = 1000
  * to every subscription whose trigger matches, through `Destination.onBatch`, in batches by the
  * action's batch keys, with bounded adaptive concurrency, retries, dead letters and checkpoints. It
  * knows actions-core, not Listrak: any destination of the registry can be driven.
+ *
+ * A run belongs to its configuration, its inputs (by content) and its mode; its checkpoint is refused
+ * for anything else. A checkpoint records only what the destination acknowledged, and a request's
+ * acknowledgment is written before its slot takes the next request, so that a crash sends again at
+ * most what was in flight.
  */
 export class Backfill {
   private readonly routes: Route[]
-  private readonly deadLetters: DeadLetterWriter
   private readonly dedup = new MessageIdWindow()
   private readonly batcher: Batcher<Item & { bytes: number; route: Route }>
   private readonly settings: JSONObject
-  private ledger: Ledger
+  private deadLetters: DeadLetterWriter | undefined
+  private ledger: Ledger | undefined
+  private resume: Resume | undefined
   private dispatcher: Dispatcher | undefined
   private checkpoints: CheckpointWriter | undefined
+  private identity: RunIdentity | undefined
+  private runId = newRunId()
   private abortReason: string | undefined
   private requests = 0
   private throttledResponses = 0
@@ -104,8 +121,6 @@ export class Backfill {
       batchSizeKey: options.batchSizeKey
     })
     this.settings = { ...options.settings, oauth: {} }
-    this.deadLetters = new DeadLetterWriter(options.deadLetterPath)
-    this.ledger = this.newLedger()
     this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
   }
 
@@ -113,96 +128,155 @@ export class Backfill {
     return {
       bytesRead: this.bytesRead,
       totalBytes: this.totalBytes,
-      counts: { ...this.ledger.counts, unfinished: this.ledger.pending },
+      counts: this.currentCounts(),
       elapsedMs: Date.now() - this.startedAt
     }
   }
 
+  /**
+   * Runs to the end, or until stopped. Throws ConfigError, before anything is sent, when the run cannot
+   * start as configured (a checkpoint of other data, an output it cannot write).
+   */
   async run(): Promise<BackfillReport> {
     this.startedAt = Date.now()
     const { options } = this
-    const checkpoint = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
-    if (checkpoint && JSON.stringify(checkpoint.inputs) !== JSON.stringify(options.inputs)) {
-      throw new ConfigError(
-        `The checkpoint ${options.checkpointPath} belongs to a run of ${JSON.stringify(checkpoint.inputs)}, not ${JSON.stringify(options.inputs)}. Use another --checkpoint file, or the same inputs.`
-      )
-    }
+    const checkpoint = await this.prepare()
     if (checkpoint?.complete) return this.report('already-complete', checkpoint)
-    if (checkpoint) this.ledger = this.newLedger(checkpoint)
-    this.totalBytes = await totalSize(options.inputs)
-    if (options.checkpointPath) this.checkpoints = new CheckpointWriter(options.checkpointPath, () => this.checkpoint())
 
     const onAbort = () => this.abort('interrupted')
     options.signal?.addEventListener('abort', onAbort)
     const linger = setInterval(() => this.drainBatches(LINGER_MS), 250)
+    let refused: ConfigError | undefined
     try {
       this.settings.oauth = await checkAccount(options.destination, options.settings, this.routes)
-      if (!this.abortReason) await this.readAll(checkpoint)
+      if (!this.abortReason) await this.readAll()
     } catch (error) {
+      if (error instanceof ConfigError) refused = error
       this.abort(error instanceof Error ? error.message : String(error))
     } finally {
       clearInterval(linger)
       await this.dispatcher?.idle()
       options.signal?.removeEventListener('abort', onAbort)
     }
+    // Data that is not what the checkpoint covers: nothing was sent, and the checkpoint stays as it was.
+    if (refused) throw refused
     this.complete = !this.abortReason
-    await this.checkpoints?.flush()
-    await this.deadLetters.close()
+    await this.checkpoints?.flush().catch((error: unknown) => {
+      this.abortReason ??= `Cannot write the checkpoint ${options.checkpointPath}: ${(error as Error).message}`
+      this.complete = false
+    })
+    await this.deadLetters?.close().catch(() => undefined)
     return this.report(this.abortReason ? 'aborted' : 'completed', checkpoint)
   }
 
-  private newLedger(checkpoint?: Checkpoint): Ledger {
-    return new Ledger(
-      this.routes.map((route) => route.name),
-      this.options.inputs,
-      this.deadLetters,
-      checkpoint && { watermark: checkpoint.position, counts: checkpoint.counts }
+  /** Everything checked before the first record is read: the run's identity, its checkpoint, its outputs. */
+  private async prepare(): Promise<Checkpoint | undefined> {
+    const { options } = this
+    const inputs = await Promise.all(options.inputs.map((input) => inputIdentity(input)))
+    this.identity = {
+      mode: options.dryRun ? 'dry' : 'real',
+      configuration: configurationHash(options.destination, options.settings, options.subscriptions),
+      inputs
+    }
+    this.totalBytes = inputs.every((input) => 'size' in input)
+      ? inputs.reduce((total, input) => total + ('size' in input ? input.size : 0), 0)
+      : undefined
+
+    const outputs = [
+      { path: options.deadLetterPath, what: 'the dead-letter file' },
+      ...(options.checkpointPath ? [{ path: options.checkpointPath, what: 'the checkpoint' }] : []),
+      ...(options.outputs ?? [])
+    ]
+    for (const { path, what } of outputs) checkNotAnInput(path, what, options.inputs)
+    for (const { path, what } of outputs) await checkWritable(path, what)
+
+    const saved = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
+    const checkpoint = options.restart ? undefined : saved
+    if (checkpoint && options.checkpointPath) {
+      const problem = mismatch(checkpoint.identity, this.identity, options.checkpointPath)
+      if (problem) throw new ConfigError(problem)
+      this.runId = checkpoint.runId
+    }
+    if (checkpoint?.complete) return checkpoint
+
+    this.deadLetters = await DeadLetterWriter.open(
+      options.deadLetterPath,
+      { id: this.runId, resumes: checkpoint?.runId, replaces: options.restart ? saved?.runId : undefined },
+      (error) => this.abort(`Cannot write the dead-letter file ${options.deadLetterPath}: ${error.message}`)
     )
+    const names = this.routes.map((route) => route.name)
+    this.ledger = new Ledger(
+      names,
+      options.inputs,
+      this.deadLetters,
+      checkpoint && { watermark: checkpoint.position, prefix: checkpoint.prefix, counts: checkpoint.counts }
+    )
+    this.resume = new Resume(checkpoint, options.inputs, (done) => this.ledger?.maskOf(done) ?? 0)
+    if (options.checkpointPath) {
+      this.checkpoints = new CheckpointWriter(options.checkpointPath, () => this.checkpoint())
+      // A new run's checkpoint exists from the start; a resume's stays as it is until there is news.
+      if (!checkpoint) await this.checkpoints.flush()
+    }
+    return checkpoint
   }
 
-  private async readAll(checkpoint: Checkpoint | undefined): Promise<void> {
-    const { options, ledger } = this
+  private async readAll(): Promise<void> {
+    const { options } = this
+    const ledger = this.ledger as Ledger
+    const resume = this.resume as Resume
     const dispatcher = (this.dispatcher = new Dispatcher({
       limiter: new AdaptiveLimiter(options.concurrency),
       retry: options.retry,
       ledger,
       send: (route, events) => this.send(route, events),
-      onSettled: () => this.checkpointSoon(),
+      settled: () => this.checkpointNow(),
       onFailure: (error) => this.abort((error as Error).message)
     }))
-    // Records finished (wholly or for some subscriptions) after the watermark by the run before a crash.
-    const doneBefore = new Map<string, number>()
-    for (const [input, seq] of checkpoint?.finishedAfter ?? []) doneBefore.set(`${input}:${seq}`, -1)
-    for (const [input, seq, names] of checkpoint?.partlyFinished ?? [])
-      doneBefore.set(`${input}:${seq}`, ledger.maskOf(names))
     const window = (options.concurrency + 1) * options.batch.size * Math.max(1, this.routes.length)
-    for await (const records of readRecords(inputSpecs(options.inputs, checkpoint), {
-      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      stdin: options.stdin,
-      onBytes: (bytes) => (this.bytesRead += bytes)
-    })) {
+    for await (const records of readRecords(
+      options.inputs.map((path) => ({ path })),
+      {
+        maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+        stdin: options.stdin,
+        onBytes: (bytes) => (this.bytesRead += bytes)
+      }
+    )) {
       if (this.abortReason) break
-      for (const record of records) this.take(record, doneBefore.get(`${record.input}:${record.seq}`))
+      for (const record of records) this.take(record, resume)
       while (ledger.pending > window && !this.abortReason) {
         if (dispatcher.busy === 0) this.drainBatches(0)
         await dispatcher.nextCompletion()
       }
     }
+    if (!this.abortReason) resume.check()
     this.drainBatches(0)
   }
 
-  private take(record: SourceRecord, doneBefore: number | undefined): void {
-    const { ledger } = this
-    const ticket = ledger.open(record)
+  private take(record: SourceRecord, resume: Resume): void {
     const { content } = record
-    // A record a crashed run finished is tracked (so later checkpoints still list it) but not counted or sent again.
-    if (doneBefore === -1) return ledger.skip(ticket)
+    if (resume.covers(record)) {
+      // Finished before the crash: not sent again, but a repeat of it after the resume is still a repeat.
+      if (content.kind === 'event' && typeof content.event.messageId === 'string')
+        this.dedup.seen(content.event.messageId)
+      return
+    }
+    const ledger = this.ledger as Ledger
+    const ticket = ledger.open(record)
+    const doneBefore = resume.doneBefore(record)
+    if (doneBefore === -1) {
+      if (content.kind === 'event' && typeof content.event.messageId === 'string')
+        this.dedup.seen(content.event.messageId)
+      return ledger.skip(ticket)
+    }
     if (content.kind === 'blank') return ledger.blank(ticket)
     if (content.kind === 'unreadable') return ledger.unreadable(ticket, record, content.reason)
-    const { event } = content
+    const { event, only } = content
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
-    for (const route of this.routes) if (route.matches(event)) matched |= 1 << route.index
+    for (const route of this.routes) {
+      // A replayed dead letter goes only to the subscription that rejected it.
+      if ((only === undefined || only === route.name) && route.matches(event)) matched |= 1 << route.index
+    }
     const pending = ledger.route(ticket, matched, doneBefore ?? 0)
     for (const route of this.routes) {
       if (!(pending & (1 << route.index))) continue
@@ -211,7 +285,7 @@ export class Backfill {
     }
   }
 
-  private async send(route: Route, events: Parameters<typeof deliver>[3]) {
+  private async send(route: Route, events: SegmentEvent[]) {
     try {
       return await deliver(this.options.destination, this.settings, route, events)
     } finally {
@@ -224,10 +298,13 @@ export class Backfill {
     for (const batch of this.batcher.drain(olderThanMs)) this.dispatcher.dispatch(batch[0].route, batch)
   }
 
-  private checkpointSoon(): void {
-    void this.checkpoints
-      ?.request()
-      .catch((error: unknown) => this.abort(`Cannot write the checkpoint: ${(error as Error).message}`))
+  /** Resolves once the ledger as it stands is in the checkpoint file. */
+  private async checkpointNow(): Promise<void> {
+    try {
+      await this.checkpoints?.request()
+    } catch (error) {
+      this.abort(`Cannot write the checkpoint ${this.options.checkpointPath}: ${(error as Error).message}`)
+    }
   }
 
   private countResponses(): void {
@@ -244,15 +321,25 @@ export class Backfill {
     this.dispatcher?.stop()
   }
 
+  private currentCounts(): BackfillCounts {
+    const ledger = this.ledger
+    if (!ledger) return { ...emptyCounts(this.routes.map((route) => route.name)), unfinished: 0 }
+    return { ...ledger.counts, unfinished: ledger.pending }
+  }
+
   private async checkpoint(): Promise<Checkpoint> {
-    await this.deadLetters.flush()
-    const { watermark, finishedAfter, partlyFinished, inFlight, counts } = this.ledger.snapshot()
+    await this.deadLetters?.flush()
+    const ledger = this.ledger as Ledger
+    const { watermark, prefix, finishedAfter, partlyFinished, inFlight, counts } = ledger.snapshot()
+    const notReadYet = (this.resume as Resume).pending((mask) => ledger.namesOf(mask))
     return {
-      version: 2,
-      inputs: this.options.inputs,
+      version: 3,
+      runId: this.runId,
+      identity: this.identity as RunIdentity,
       position: watermark,
-      finishedAfter,
-      partlyFinished,
+      prefix,
+      finishedAfter: [...finishedAfter, ...notReadYet.finishedAfter],
+      partlyFinished: [...partlyFinished, ...notReadYet.partlyFinished],
       inFlight,
       counts,
       complete: this.complete,
@@ -263,9 +350,7 @@ export class Backfill {
   private report(outcome: BackfillReport['outcome'], checkpoint: Checkpoint | undefined): BackfillReport {
     const durationMs = Date.now() - this.startedAt
     const counts: BackfillCounts =
-      outcome === 'already-complete' && checkpoint
-        ? { ...checkpoint.counts, unfinished: 0 }
-        : { ...this.ledger.counts, unfinished: this.ledger.pending }
+      outcome === 'already-complete' && checkpoint ? { ...checkpoint.counts, unfinished: 0 } : this.currentCounts()
     const readBefore = checkpoint?.counts.read ?? 0
     return {
       inputs: this.options.inputs,
@@ -277,35 +362,11 @@ export class Backfill {
         : undefined,
       requests: this.requests,
       throttled: this.throttledResponses,
-      dispatch: this.dispatcher?.stats ?? { batches: 0, retriedEvents: 0, splits: 0 },
-      deadLetterFile: this.deadLetters.path,
+      dispatch: this.dispatcher?.stats ?? { batches: 0, retriedBatches: 0, retriedEvents: 0, splits: 0 },
+      deadLetterFile: this.options.deadLetterPath,
       durationMs,
       eventsPerSecond:
         durationMs > 0 ? Math.round(((counts.read + counts.unfinished - readBefore) * 1000) / durationMs) : 0
     }
   }
-}
-
-/** Where each input starts: inputs wholly before the checkpoint are skipped, the one it is in resumes after its record. */
-function inputSpecs(inputs: string[], checkpoint: Checkpoint | undefined): InputSpec[] {
-  const position = checkpoint?.position
-  return inputs.map((path, index): InputSpec => {
-    if (!position || index > position.input) return { path }
-    if (index < position.input) return { path, skip: true }
-    return { path, afterSeq: position.seq, afterOffset: position.end }
-  })
-}
-
-/** The bytes to read, for progress; an input that cannot be read stops the run before anything is sent. */
-async function totalSize(inputs: string[]): Promise<number | undefined> {
-  let total = 0
-  for (const path of inputs) {
-    if (path === '-') continue
-    try {
-      total += (await stat(path)).size
-    } catch (error) {
-      throw new ConfigError(`Cannot read the input ${path}: ${(error as Error).message}`)
-    }
-  }
-  return inputs.includes('-') ? undefined : total
 }

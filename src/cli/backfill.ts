@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs'
+import type { WriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
@@ -11,32 +12,39 @@ import type { Command } from './command'
 import { connect } from './connection'
 import { showProgress } from './progress'
 
-const help = `Usage: listrak backfill [files...] --config backfill.json [options]
+const help = `Usage: listrak backfill [files...] --config instance.json [options]
 
-Sends the events of NDJSON exports (one Segment event per line; .gz read transparently;
-no files or - for stdin) through the Listrak destination, exactly as a CDP would: the
-subscription filter, the mapping, batching, retries. Every event ends accepted, filtered,
-or in the dead-letter file with its line number and reason.
+Runs a destination instance (its settings and all its subscriptions) over exports, in one
+pass, exactly as a CDP would: each event goes to every subscription whose trigger matches,
+with its mapping, batching and retries. Exports are NDJSON, a JSON array of events, or
+Segment batch payloads, told from their content (.gz read transparently; no files or -
+for stdin). Every event ends accepted, matched by no subscription, or in the dead-letter
+file with where it was, the subscription and the reason.
 
 Credentials come from LISTRAK_CLIENT_ID and LISTRAK_CLIENT_SECRET in the environment.
 
 Options:
   --config FILE        the backfill configuration (required; see README)
-  --checkpoint FILE    resume from FILE if it exists, and keep it up to date
-  --dead-letter FILE   where failed events go (default: listrak-dead-letters.ndjson)
+  --checkpoint FILE    resume from FILE if it exists, and keep it up to date; a checkpoint
+                       of other data, another configuration or the other mode is refused
+  --restart            start over: ignore the checkpoint, replace its run's dead letters
+  --dead-letter FILE   where failed events go (default: listrak-dead-letters.ndjson, or
+                       listrak-dead-letters.dry-run.ndjson in a dry run); never a file
+                       another run wrote
   --report FILE        write a JSON report of the run to FILE
   --concurrency N      requests at once, at the most (overrides the config)
   --batch-size N       events per request, at the most (overrides the config)
   --dry-run            map and validate, send nothing; write the request bodies that
-                       would be sent to --payloads
+                       would be sent to --payloads (a dry run's state is its own)
   --payloads FILE      where --dry-run writes request bodies (default: listrak-payloads.ndjson)
   --simulator          send to an embedded Listrak API simulator instead (no credentials needed)
   --quiet              print nothing but errors
   -h, --help           show this help
 
-Exit codes: 0 every event accepted or filtered; 3 finished with dead letters;
-2 usage or configuration error (nothing sent); 1 aborted (e.g. credentials refused),
-with the checkpoint saved.
+Exit codes: 0 every event accepted, a repeat or matched by no subscription; 3 finished
+with dead letters; 2 usage or configuration error (nothing sent); 1 the run stopped
+(credentials refused, the API unreachable or refusing every event, interrupted, a file
+that cannot be written), with the checkpoint as it stood: run again to resume.
 `
 
 const number = new Intl.NumberFormat('en-US')
@@ -56,7 +64,7 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
     report.outcome === 'already-complete'
       ? 'Nothing to do: the checkpoint says this backfill already completed.'
       : report.outcome === 'aborted'
-        ? `Backfill aborted after ${seconds} s: ${report.abortReason}`
+        ? `Backfill stopped after ${seconds} s: ${report.abortReason}`
         : `Backfill ${dryRun ? 'dry run ' : ''}completed in ${seconds} s (${number.format(report.eventsPerSecond)} events/s)`
   const row = (label: string, value: number, note = '') =>
     `  ${label.padEnd(16)} ${number.format(value).padStart(10)}${note}`
@@ -85,9 +93,9 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   }
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
-  const { batches, retriedEvents, splits } = report.dispatch
+  const { batches, retriedBatches, retriedEvents, splits } = report.dispatch
   lines.push(
-    `  requests ${number.format(report.requests)} (${number.format(report.throttled)} throttled with 429); batches ${number.format(batches)}, events retried ${number.format(retriedEvents)}, batches split ${number.format(splits)}`
+    `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`
   )
   if (report.resume) {
     lines.push(
@@ -113,7 +121,8 @@ export const backfillCommand: Command = {
       options: {
         config: { type: 'string' },
         checkpoint: { type: 'string' },
-        'dead-letter': { type: 'string', default: 'listrak-dead-letters.ndjson' },
+        'dead-letter': { type: 'string' },
+        restart: { type: 'boolean', default: false },
         report: { type: 'string' },
         concurrency: { type: 'string' },
         'batch-size': { type: 'string' },
@@ -138,13 +147,24 @@ export const backfillCommand: Command = {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
     }
-    const payloads = values['dry-run'] ? createWriteStream(values.payloads) : undefined
-    const proxy = payloads
-      ? await startCaptureProxy(connection.apiUrl, (request) => payloads.write(`${JSON.stringify(request)}\n`))
+    const dryRun = values['dry-run']
+    const deadLetterPath =
+      values['dead-letter'] ?? (dryRun ? 'listrak-dead-letters.dry-run.ndjson' : 'listrak-dead-letters.ndjson')
+    const interrupt = new AbortController()
+    let payloads: WriteStream | undefined
+    let outputError: string | undefined
+    // The payloads file is created with the first captured request, once the run's checks have passed.
+    const proxy = dryRun
+      ? await startCaptureProxy(connection.apiUrl, (request) => {
+          payloads ??= createWriteStream(values.payloads).on('error', (error) => {
+            outputError ??= `Cannot write the payloads file ${values.payloads}: ${error.message}`
+            interrupt.abort()
+          })
+          payloads.write(`${JSON.stringify(request)}\n`)
+        })
       : undefined
     const settings: JSONObject = proxy ? { ...connection.settings, apiUrl: proxy.url } : connection.settings
 
-    const interrupt = new AbortController()
     // The first Ctrl-C lets the requests in flight finish, so that their events are checkpointed;
     // a second one stops at once (the checkpoint on disk covers only what was acknowledged).
     const onSignal = () => {
@@ -168,8 +188,14 @@ export const backfillCommand: Command = {
           concurrency: concurrency ?? config.concurrency,
           retry: config.retry,
           maxLineBytes: config.maxLineBytes,
-          deadLetterPath: values['dead-letter'],
+          deadLetterPath,
           checkpointPath: values.checkpoint,
+          restart: values.restart,
+          dryRun,
+          outputs: [
+            ...(values.report ? [{ path: values.report, what: 'the report' }] : []),
+            ...(dryRun ? [{ path: values.payloads, what: 'the payloads file' }] : [])
+          ],
           signal: interrupt.signal
         })
       } catch (error) {
@@ -191,16 +217,26 @@ export const backfillCommand: Command = {
       } finally {
         stop()
       }
-      if (values.report)
-        await writeFile(values.report, `${JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2)}\n`)
-      if (!values.quiet) process.stdout.write(summarize(report, values['dry-run']))
-      else if (report.outcome === 'aborted') process.stderr.write(`listrak backfill: aborted: ${report.abortReason}\n`)
+      if (outputError) report = { ...report, outcome: 'aborted', abortReason: outputError }
+      if (!values.quiet) process.stdout.write(summarize(report, dryRun))
+      else if (report.outcome === 'aborted') process.stderr.write(`listrak backfill: stopped: ${report.abortReason}\n`)
+      if (values.report) {
+        try {
+          await writeFile(values.report, `${JSON.stringify({ ...report, dryRun }, null, 2)}\n`)
+        } catch (error) {
+          process.stderr.write(
+            `listrak backfill: cannot write the report ${values.report}: ${(error as Error).message}\n`
+          )
+          return EXIT.aborted
+        }
+      }
       return exitCodeOf(report)
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await proxy?.close()
-      if (payloads) await new Promise<void>((resolve) => payloads.end(resolve))
+      const written = payloads
+      if (written && !written.destroyed) await new Promise<void>((resolve) => written.end(resolve))
       await connection.close()
     }
   }

@@ -6,7 +6,15 @@ import path from 'node:path'
 import { DEFAULT_EVENT_CONFIGURATIONS } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { json, ORDER_EVENT, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
-import { arrivals, backfillOptions, readDeadLetters, runBackfill, workDir, writeExport } from './fixtures'
+import {
+  arrivals,
+  backfillOptions,
+  readDeadLetters,
+  runBackfill,
+  workDir,
+  writeCheckpoint,
+  writeExport
+} from './fixtures'
 
 const order = (
   orderId: string,
@@ -75,7 +83,7 @@ describe('backfill into the simulator', () => {
         }
       })
       expect(byLine.get(20)).toMatchObject({
-        event: { properties: { order_id: 'NO-ID' } },
+        raw: order('NO-ID', {}, {}),
         deadLetter: { subscription: 'Orders', status: 400, reason: expect.stringMatching(/no usable identifier/) }
       })
       expect(byLine.get(30)?.deadLetter.reason).toMatch(/dataFields\.itemCount \(Int\) cannot take the value 2\.5/)
@@ -110,19 +118,24 @@ describe('backfill into the simulator', () => {
       }
     ))
 
-  it('gives up on an event after the retry limit and dead-letters it with the last error', () =>
+  it('stops the run when every attempt of a batch fails, dead-lettering nothing and keeping the events for a resume', () =>
     withSimulator({ faults: { errorRate: 1 } }, async (simulator) => {
       const dir = workDir()
       const { file } = writeExport(dir, 3)
+      const checkpointPath = path.join(dir, 'checkpoint.json')
       const report = await runBackfill(
-        backfillOptions(simulator, dir, [file], { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } })
+        backfillOptions(simulator, dir, [file], {
+          checkpointPath,
+          retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }
+        })
       )
-      expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 0, rejected: 3 })
-      const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
-      expect(letters[0].deadLetter).toMatchObject({
-        status: expect.any(Number),
-        reason: expect.stringMatching(/gave up after 3 attempts/)
-      })
+      expect(report.outcome).toBe('aborted')
+      expect(report.abortReason).toMatch(
+        /subscription "Orders": still failing after 3 attempts \((500|503): .*\)\. The run stopped; nothing was dead-lettered for it\./
+      )
+      expect(report.counts).toMatchObject({ unfinished: 3, subscriptions: { Orders: { accepted: 0, rejected: 0 } } })
+      expect(existsSync(path.join(dir, 'dead-letters.ndjson'))).toBe(false)
+      expect(JSON.parse(readFileSync(checkpointPath, 'utf8'))).toMatchObject({ complete: false, position: null })
     }))
 
   it('stops when interrupted, checkpoints only finished lines, and a second run completes without sending anything twice', () =>
@@ -173,15 +186,10 @@ describe('backfill into the simulator', () => {
     const { file, orderIds } = writeExport(dir, 10)
     const checkpointPath = path.join(dir, 'checkpoint.json')
     // As if a first run had finished lines 1-2 and, beyond them, line 5, then crashed.
-    writeFileSync(
-      checkpointPath,
-      JSON.stringify({
-        version: 2,
-        inputs: [file],
-        position: { input: 0, seq: 2, end: readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n').length + 1 },
+    await withSimulator({}, (simulator) =>
+      writeCheckpoint(backfillOptions(simulator, dir, [file], { checkpointPath }), {
+        seq: 2,
         finishedAfter: [[0, 5]],
-        partlyFinished: [],
-        inFlight: 8,
         counts: {
           read: 3,
           blankLines: 0,
@@ -193,9 +201,7 @@ describe('backfill into the simulator', () => {
             'Product views': { accepted: 0, rejected: 0, filtered: 3, warnings: 0 },
             'Sign-ups': { accepted: 0, rejected: 0, filtered: 3, warnings: 0 }
           }
-        },
-        complete: false,
-        updatedAt: 'then'
+        }
       })
     )
     // A second run that finishes nothing (every post fails) and is stopped.
@@ -232,7 +238,7 @@ describe('backfill into the simulator', () => {
       const checkpointPath = path.join(dir, 'checkpoint.json')
       await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
       await expect(runBackfill(backfillOptions(simulator, dir, [other], { checkpointPath }))).rejects.toThrow(
-        /belongs to a run of/
+        /cannot resume this run: it was written for the inputs .*export\.ndjson, not .*other\.ndjson/
       )
     }))
 

@@ -6,6 +6,10 @@ import type { JSONObject } from '@segment/actions-core'
 import definition from '../../destinations/listrak-cross-channel'
 import { exportLines } from '../../scripts/sample-export'
 import { Backfill, parseBackfillConfig } from '../../src/backfill'
+import { addChecksum, configurationHash, inputIdentity } from '../../src/backfill/identity'
+import { checksumOf } from '../../src/backfill/ledger'
+import type { LedgerCounts } from '../../src/backfill/ledger'
+import { readRecords } from '../../src/backfill/reading'
 import type { BackfillOptions } from '../../src/backfill'
 import type { RunningSimulator } from '../../src/simulator'
 import { ORDER_EVENT, settingsFor } from '../helpers'
@@ -75,12 +79,55 @@ export function arrivals(simulator: RunningSimulator): Map<string, number> {
 
 export function readDeadLetters(file: string): {
   deadLetter: { where: string; seq: number; subscription: string | null; status: number | null; reason: string }
-  event?: unknown
   raw?: string
+  rawBase64?: string
 }[] {
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as never)
+}
+
+/**
+ * Writes the checkpoint a crashed run of `options` would have left: every record up to `seq` of the one
+ * input finished, and the given records beyond it, wholly or for some subscriptions.
+ */
+export async function writeCheckpoint(
+  options: BackfillOptions,
+  state: {
+    seq: number
+    finishedAfter?: [number, number][]
+    partlyFinished?: [number, number, string[]][]
+    counts: LedgerCounts
+  }
+): Promise<void> {
+  const [input] = options.inputs
+  let prefix = 0
+  let end: number | undefined
+  for await (const records of readRecords([{ path: input }], { maxLineBytes: 1 << 20 })) {
+    for (const record of records) {
+      if (record.seq > state.seq) continue
+      prefix = addChecksum(prefix, checksumOf(record))
+      end = record.end
+    }
+  }
+  const checkpoint = {
+    version: 3,
+    runId: 'crashed-run',
+    identity: {
+      mode: 'real',
+      configuration: configurationHash(options.destination, options.settings, options.subscriptions),
+      inputs: [await inputIdentity(input)]
+    },
+    position: state.seq > 0 ? { input: 0, seq: state.seq, end } : null,
+    prefix: [prefix],
+    finishedAfter: state.finishedAfter ?? [],
+    partlyFinished: state.partlyFinished ?? [],
+    inFlight: 8,
+    counts: state.counts,
+    complete: false,
+    updatedAt: 'then'
+  }
+  writeFileSync(options.checkpointPath as string, JSON.stringify(checkpoint))
 }

@@ -32,7 +32,8 @@ describe('Ledger', () => {
     end: seq * 10,
     content: { kind: 'event', event: { type: 'track' }, text: '{"type":"track"}' }
   })
-  const ledgerOf = (names = ['a', 'b']) => new Ledger(names, ['in.ndjson'], new DeadLetterWriter('/nonexistent/dl'))
+  const ledgerOf = (names = ['a', 'b']) =>
+    new Ledger(names, ['in.ndjson'], new DeadLetterWriter('/nonexistent/dl', 'run', () => undefined))
 
   it('moves the watermark over finished records only, and lists those finished beyond it', () => {
     const ledger = ledgerOf(['a'])

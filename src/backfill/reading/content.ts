@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { SegmentEvent } from '@segment/actions-core'
 import type { RecordContent } from './record'
 
@@ -29,11 +30,36 @@ const unreadableText = (reason: string, text: string): RecordContent => ({
  */
 export function valueContent(value: unknown, text: string): RecordContent {
   if (!isPlainObject(value)) return unreadableText(`not a JSON object (${describeValue(value)})`, text)
-  if (isPlainObject(value.deadLetter)) {
-    if (isPlainObject(value.event)) return eventContent(value.event, JSON.stringify(value.event))
-    if (typeof value.raw === 'string') return textContent(value.raw)
-  }
+  if (isPlainObject(value.deadLetter)) return deadLetterContent(value, value.deadLetter)
   return eventContent(value, text)
+}
+
+/**
+ * A dead letter read again: the record it keeps (`raw` text, or `rawBase64` bytes that were not UTF-8,
+ * which stay unreadable and are never sent altered), for the one subscription that rejected it.
+ * Dead letters of earlier versions carry the parsed `event` instead.
+ */
+function deadLetterContent(letter: Record<string, unknown>, info: Record<string, unknown>): RecordContent {
+  let content: RecordContent
+  if (info.truncated === true) {
+    // Only the first bytes of an overlong line were kept: never send them as if they were the event.
+    const kept =
+      typeof letter.rawBase64 === 'string'
+        ? Buffer.from(letter.rawBase64, 'base64')
+        : Buffer.from(String(letter.raw ?? ''))
+    return { kind: 'unreadable', reason: 'a dead letter of a line too long to keep whole', raw: kept, truncated: true }
+  }
+  if (typeof letter.rawBase64 === 'string') {
+    const bytes = Buffer.from(letter.rawBase64, 'base64')
+    content = isUtf8(bytes)
+      ? textContent(bytes.toString('utf8'))
+      : { kind: 'unreadable', reason: 'line is not valid UTF-8', raw: bytes, truncated: false }
+  } else if (typeof letter.raw === 'string') content = textContent(letter.raw)
+  else if (isPlainObject(letter.event)) content = eventContent(letter.event, JSON.stringify(letter.event))
+  else return unreadableText('a dead letter that keeps no record', JSON.stringify(letter))
+  return content.kind === 'event' && typeof info.subscription === 'string'
+    ? { ...content, only: info.subscription }
+    : content
 }
 
 const eventContent = (event: Record<string, unknown>, text: string): RecordContent => ({

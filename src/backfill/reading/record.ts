@@ -3,8 +3,11 @@ import type { SegmentEvent } from '@segment/actions-core'
 /** What one record of an input holds. */
 export type RecordContent =
   | { kind: 'blank' }
-  /** `text` is the record's JSON as read (an NDJSON line), kept for dead letters. */
-  | { kind: 'event'; event: SegmentEvent; text: string }
+  /**
+   * `text` is the record's JSON as read (an NDJSON line), kept for dead letters. `only` names the one
+   * subscription a replayed dead letter is for: the others accepted it before.
+   */
+  | { kind: 'event'; event: SegmentEvent; text: string; only?: string }
   /** Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a prefix when too long). */
   | { kind: 'unreadable'; reason: string; raw: Buffer; truncated: boolean }
 

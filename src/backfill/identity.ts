@@ -1,0 +1,115 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { open } from 'node:fs/promises'
+import path from 'node:path'
+import type { Destination, JSONObject } from '@segment/actions-core'
+import { ConfigError } from './config'
+import type { SubscriptionConfig } from './config'
+
+/** What a run is applied to: its checkpoint belongs to this and to nothing else. */
+export interface RunIdentity {
+  /** Dry runs keep state of their own: a dry run never resumes or completes a real run. */
+  mode: 'real' | 'dry'
+  /** A hash of the destination, its settings without secrets, and the subscriptions. */
+  configuration: string
+  inputs: InputIdentity[]
+}
+
+/** An input by content: its resolved path, size and the hashes of its first and last megabyte. stdin has none. */
+export type InputIdentity = { path: '-' } | { path: string; size: number; head: string; tail: string }
+
+const EDGE_BYTES = 1 << 20
+
+export const newRunId = (): string => randomUUID()
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
+
+/** The configuration's fingerprint: settings of type password (secrets) are left out, as is how fast to send (batching included). */
+export function configurationHash(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
+  destination: Destination<any>,
+  settings: JSONObject,
+  subscriptions: SubscriptionConfig[]
+): string {
+  const fields = (destination.definition.authentication?.fields ?? {}) as Record<string, { type?: string }>
+  const visible = Object.fromEntries(
+    Object.entries(settings)
+      .filter(([key]) => fields[key]?.type !== 'password' && key !== 'oauth')
+      .sort(([a], [b]) => a.localeCompare(b))
+  )
+  const triggers = subscriptions.map(({ name, subscribe, partnerAction, mapping }) => ({
+    name,
+    subscribe,
+    partnerAction,
+    mapping
+  }))
+  return sha256(JSON.stringify({ destination: destination.name, settings: visible, subscriptions: triggers }))
+}
+
+export async function inputIdentity(file: string): Promise<InputIdentity> {
+  if (file === '-') return { path: '-' }
+  const resolved = path.resolve(file)
+  let handle
+  try {
+    handle = await open(resolved, 'r')
+  } catch (error) {
+    throw new ConfigError(`Cannot read the input ${file}: ${(error as Error).message}`)
+  }
+  try {
+    const { size } = await handle.stat()
+    const read = async (position: number) => {
+      const buffer = Buffer.alloc(Math.min(EDGE_BYTES, size))
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position)
+      return sha256(buffer.subarray(0, bytesRead))
+    }
+    return { path: resolved, size, head: await read(0), tail: await read(Math.max(0, size - EDGE_BYTES)) }
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Why a checkpoint cannot resume this run, in words a person can act on, or undefined when it can.
+ * `checkpointPath` names the file in the message.
+ */
+export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPath: string): string | undefined {
+  const fix = `Start over with --restart (the checkpoint and its dead letters are replaced), or use another --checkpoint file.`
+  const intro = `The checkpoint ${checkpointPath} cannot resume this run:`
+  if (saved.mode !== current.mode) {
+    return `${intro} it belongs to a ${saved.mode === 'dry' ? 'dry run' : 'real run'}, and this is a ${current.mode === 'dry' ? 'dry run' : 'real run'}; dry runs keep their own state. ${fix}`
+  }
+  if (saved.configuration !== current.configuration) {
+    return `${intro} it was written for another configuration (the destination, its settings or its subscriptions differ). ${fix}`
+  }
+  const names = (inputs: InputIdentity[]) => inputs.map((input) => input.path).join(', ')
+  if (
+    saved.inputs.length !== current.inputs.length ||
+    saved.inputs.some((input, i) => input.path !== current.inputs[i].path)
+  ) {
+    return `${intro} it was written for the inputs ${names(saved.inputs)}, not ${names(current.inputs)}. ${fix}`
+  }
+  for (const [index, input] of saved.inputs.entries()) {
+    const now = current.inputs[index]
+    if (
+      'size' in input &&
+      'size' in now &&
+      (input.size !== now.size || input.head !== now.head || input.tail !== now.tail)
+    ) {
+      return `${intro} ${input.path} is not the file it was written for (${input.size !== now.size ? `${input.size} bytes then, ${now.size} now` : 'its content differs'}): a new export under the same name? ${fix}`
+    }
+  }
+  return undefined
+}
+
+/**
+ * A cheap fingerprint of one record's text, summed over the records a resume skips to check that they
+ * are the ones the checkpoint covered (stdin has no other identity). Every fourth character and the
+ * length: enough to tell other data, at a fraction of a full hash's cost.
+ */
+export function recordChecksum(text: string): number {
+  let hash = 0x811c9dc5 ^ text.length
+  for (let i = 0; i < text.length; i += 4) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return hash >>> 0
+}
+
+/** Sums of checksums stay exact integers: modulo 2^48. */
+export const addChecksum = (sum: number, checksum: number): number => (sum + checksum) % 2 ** 48
