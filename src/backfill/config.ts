@@ -3,11 +3,21 @@ import { z } from 'zod'
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()])
 
+/** Where a destination with fixed endpoints is pointed instead (a test server, the simulator); https unless loopback. */
+const endpointsSchema = z
+  .object({
+    apiUrl: z.string().min(1),
+    tokenUrl: z.string().min(1)
+  })
+  .partial()
+  .strict()
+
 /** backfill.json: what to send where, and how fast. Secrets are never here: they come from the environment. */
 export const backfillConfigSchema = z
   .object({
     destination: z.string().min(1).default('actions-listrak-cross-channel'),
     settings: z.record(z.string(), settingValue).default({}),
+    endpoints: endpointsSchema.optional(),
     subscription: z
       .object({
         subscribe: z.string().min(1).default('type = "track"'),

@@ -2,10 +2,9 @@ import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
-import type { JSONObject } from '@segment/actions-core'
 import { Backfill, BackfillAbort, ConfigError, startCaptureProxy } from '../backfill'
 import type { BackfillReport } from '../backfill'
-import { destinationOf, loadConfigOrExit } from './account'
+import { definitionAt, destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { connect } from './connection'
@@ -116,16 +115,22 @@ export const backfillCommand: Command = {
 
     let connection
     try {
-      connection = await connect(config.settings, { simulator: values.simulator })
+      connection = await connect(config.settings, { endpoints: config.endpoints, simulator: values.simulator })
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
     }
     const payloads = values['dry-run'] ? createWriteStream(values.payloads) : undefined
     const proxy = payloads
-      ? await startCaptureProxy(connection.apiUrl, (request) => payloads.write(`${JSON.stringify(request)}\n`))
+      ? await startCaptureProxy(connection.endpoints.apiUrl, (request) =>
+          payloads.write(`${JSON.stringify(request)}\n`)
+        )
       : undefined
-    const settings: JSONObject = proxy ? { ...connection.settings, apiUrl: proxy.url } : connection.settings
+    // A dry run points the API at the capture proxy; the token still comes from the real endpoint.
+    const definition = definitionAt(
+      entry,
+      proxy ? { ...connection.endpoints, apiUrl: proxy.url } : connection.endpoints
+    )
 
     const interrupt = new AbortController()
     // The first Ctrl-C lets the requests in flight finish, so that their events are checkpointed;
@@ -142,8 +147,8 @@ export const backfillCommand: Command = {
       let backfill: Backfill
       try {
         backfill = new Backfill({
-          destination: new Destination(entry.definition),
-          settings,
+          destination: new Destination(definition),
+          settings: connection.settings,
           subscription: config.subscription,
           inputs,
           batch: { size: batchSize ?? config.batching.size, bytes: config.batching.bytes },

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { SegmentEvent } from '@segment/actions-core'
 import { destinations } from '../../destinations'
+import { PRODUCTION_ENDPOINTS } from '../../destinations/listrak-cross-channel/endpoints'
 import { readLines } from '../backfill/lines'
 import { parseLine } from '../backfill/records'
 import { suggestMapping } from '../tools/suggest-mapping'
@@ -67,12 +68,14 @@ export const mappingCommand: Command = {
       const suggestion = suggestMapping(detail.eventSchemaAttrs, events)
       const { definition } = destinations['actions-listrak-cross-channel']
       const fields = definition.actions.sendCustomEvent.fields
-      const settings = values.simulator
-        ? {}
-        : { apiUrl: connection.credentials.apiUrl, tokenUrl: connection.credentials.tokenUrl }
+      // Production needs no endpoints key; the simulator is chosen with --simulator, not by its address.
+      const elsewhere =
+        !values.simulator &&
+        (connection.endpoints.apiUrl !== PRODUCTION_ENDPOINTS.apiUrl ||
+          connection.endpoints.tokenUrl !== PRODUCTION_ENDPOINTS.tokenUrl)
       const config = {
         destination: 'actions-listrak-cross-channel',
-        settings,
+        ...(elsewhere ? { endpoints: connection.endpoints } : {}),
         subscription: {
           subscribe: suggestion.eventName
             ? `type = "track" and event = ${JSON.stringify(suggestion.eventName)}`

@@ -7,6 +7,7 @@ import {
   connectFromOptions,
   connectionHelp,
   connectionOptions,
+  definitionAt,
   destinationOf,
   getEventDetail,
   loadConfigOrExit
@@ -23,7 +24,7 @@ malformed identifier, a value that will not coerce, a mapped key the schema does
 (Listrak would discard it silently), a schema field never mapped. Reads stdin without a file.
 
 Options:
-  --config FILE       the backfill configuration (required); its settings say where the API is
+  --config FILE       the backfill configuration (required); its endpoints say where the API is
   --limit N           how many events to preview (default 20)
   --json              print JSON instead of text
 ${connectionHelp.split('\n').slice(2).join('\n')}
@@ -91,9 +92,9 @@ export const previewCommand: Command = {
     try {
       const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
       const { events, summary } = await previewEvents(sample, {
-        definition: entry.definition,
+        definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),
         settings: connection.settings,
-        apiUrl: connection.apiUrl,
+        apiUrl: connection.endpoints.apiUrl,
         subscription: config.subscription,
         schemaOf: async (eventUID) => {
           if (!schemas.has(eventUID)) {

@@ -2,7 +2,7 @@
 
 export interface Payload {
   /**
-   * The Listrak custom event configuration that receives the events. The list shows the event configurations of your Listrak account.
+   * The Listrak custom event configuration that receives the events: choose one from the list of your account, or map a value from the event. A value that is not an eventUID is taken as the name of an event configuration.
    */
   eventUID: string
   /**
