@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import definition from '../../destinations/listrak-cross-channel'
 import { exportLines } from '../../scripts/sample-export'
 import { Backfill } from '../../src/backfill'
 import type { BackfillOptions } from '../../src/backfill'
 import type { RunningSimulator } from '../../src/simulator'
-import { ORDER_EVENT, settingsFor } from '../helpers'
+import { definitionFor, ORDER_EVENT, settingsFor } from '../helpers'
 
 export const workDir = (): string => mkdtempSync(path.join(tmpdir(), 'backfill-'))
 
@@ -50,7 +49,7 @@ export function backfillOptions(
   overrides: Partial<BackfillOptions> = {}
 ): BackfillOptions {
   return {
-    destination: new Destination(definition),
+    destination: new Destination(definitionFor(simulator)),
     settings: settingsFor(simulator) as unknown as JSONObject,
     subscription,
     inputs,

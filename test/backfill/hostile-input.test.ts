@@ -7,7 +7,7 @@ import { readLines } from '../../src/backfill/lines'
 import type { Line } from '../../src/backfill/lines'
 import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 import { startSimulator } from '../../src/simulator'
 import { backfillOptions, readDeadLetters, runBackfill, workDir } from './fixtures'
 

@@ -19,7 +19,7 @@ beforeEach(() => simulator.state.journal.splice(0))
 function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
   const file = path.join(dir, 'backfill.json')
   const config = {
-    settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+    endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
     subscription,
     batching: { size: 20 },
     concurrency: 2,
@@ -143,13 +143,32 @@ describe('listrak backfill', () => {
       ['an unknown key', (dir: string) => ['backfill', '--config', writeConfig(dir, { concurency: 2 })], /concurency/],
       [
         'a secret in the file',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { client_secret: 'shh' } })],
+        /settings\.client_secret: credentials are read from LISTRAK_CLIENT_SECRET/
+      ],
+      [
+        'a secret in the file under its earlier name',
         (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { clientSecret: 'shh' } })],
         /settings\.clientSecret: credentials are read from LISTRAK_CLIENT_SECRET/
       ],
       [
         'plain http to another host',
-        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { apiUrl: 'http://api.example.com' } })],
-        /must use https/
+        (dir: string) => [
+          'backfill',
+          '--config',
+          writeConfig(dir, { endpoints: { apiUrl: 'http://api.example.com', tokenUrl: simulator.tokenUrl } })
+        ],
+        /endpoints: The apiUrl "http:\/\/api.example.com" must use https/
+      ],
+      [
+        'an endpoint among the settings',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { apiUrl: simulator.apiUrl } })],
+        /settings\.apiUrl: the destination's endpoints are not settings/
+      ],
+      [
+        'an unknown key in endpoints',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { endpoints: { apiURL: simulator.apiUrl } })],
+        /endpoints: .*apiURL/
       ],
       [
         'a bad --batch-size',

@@ -56,7 +56,7 @@ describe('listrak configs', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: { mapping: {} }
       })
     )
@@ -92,7 +92,7 @@ describe('listrak preview', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: {
           subscribe: 'type = "track"',
           mapping: {
@@ -172,7 +172,7 @@ describe('listrak preview', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: { mapping }
       })
     )

@@ -38,7 +38,7 @@ describe('secrets stay secret', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription,
         batching: { size: 20 },
         concurrency: 2
