@@ -61,6 +61,17 @@ describe('listrak configs', () => {
       })
     )
     expect((await runCli(['configs', '--config', config], { env })).status).toBe(0)
+    // --api-url and --token-url win over the file.
+    const unreachable = path.join(dir, 'unreachable.json')
+    writeFileSync(
+      unreachable,
+      JSON.stringify({
+        endpoints: { apiUrl: 'http://127.0.0.1:9/v1', tokenUrl: 'http://127.0.0.1:9/t' },
+        subscription: { mapping: {} }
+      })
+    )
+    expect((await runCli(['configs', '--config', unreachable], { env })).status).toBe(1)
+    expect((await runCli(['configs', '--config', unreachable, ...api], { env })).status).toBe(0)
   })
 })
 
@@ -74,6 +85,12 @@ describe('listrak schema', () => {
     expect(JSON.parse((await runCli(['schema', ORDER_EVENT.eventUID, '--json', ...api], { env })).stdout)).toEqual(
       ORDER_EVENT
     )
+  })
+
+  it('finds an event configuration by its name too, as the action does', async () => {
+    const run = await runCli(['schema', 'Order Placed', '--json', ...api], { env })
+    expect(run.status).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({ eventUID: ORDER_EVENT.eventUID })
   })
 
   it('says plainly that an eventUID is unknown', async () => {
@@ -98,6 +115,7 @@ describe('listrak preview', () => {
           mapping: {
             eventUID: ORDER_EVENT.eventUID,
             emailAddress: { '@path': '$.context.traits.email' },
+            phoneNumber: { '@path': '$.context.traits.phone' },
             dataFields: {
               orderId: { '@path': '$.properties.order_id' },
               orderTotal: { '@path': '$.properties.total' },
@@ -118,7 +136,8 @@ describe('listrak preview', () => {
         order({ order_id: 'D' }, { email: 'not an email' }),
         order({ order_id: 'E', gift_wrap: true }),
         JSON.stringify({ type: 'page', name: 'Home' }),
-        '{"broken":'
+        '{"broken":',
+        order({ order_id: 'F' }, { email: 'f@example.com', phone: '12' })
       ].join('\n')
     )
     const before = simulator.state.stats.eventsAccepted
@@ -157,8 +176,14 @@ describe('listrak preview', () => {
     )
     expect(events[5]).toMatchObject({ outcome: 'filtered', problems: [] })
     expect(kinds(6)).toEqual(['unreadable (line)'])
-    expect(summary).toMatchObject({ events: 7, wouldSend: 2, filtered: 1, rejected: 4 })
-    expect(summary.commonProblems[0]).toMatchObject({ kind: 'never-mapped', field: 'dataFields.itemCount', count: 5 })
+    // A malformed phone beside a good email is left out: the event is still sent, with the email.
+    expect(events[7]).toMatchObject({
+      outcome: 'would-send',
+      requestBody: { events: [{ identifiers: [{ identifierType: 'EmailAddress', identifierValue: 'f@example.com' }] }] }
+    })
+    expect(kinds(7)).toContain('invalid-identifier phoneNumber')
+    expect(summary).toMatchObject({ events: 8, wouldSend: 3, filtered: 1, rejected: 4 })
+    expect(summary.commonProblems[0]).toMatchObject({ kind: 'never-mapped', field: 'dataFields.itemCount', count: 6 })
 
     const text = await runCli(['preview', '--config', config, '--limit', '2', sample], { env })
     expect(text.stdout).toMatch(/line 2: track "Order Completed": would be REJECTED \(400\)/)
