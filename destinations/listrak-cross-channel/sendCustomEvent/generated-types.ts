@@ -6,11 +6,11 @@ export interface Payload {
    */
   eventUID: string
   /**
-   * The person's email address. Trimmed and lower-cased before sending.
+   * The person's email address. Trimmed and lower-cased before sending; a value that is not an email address is left out, with a warning in the event's result.
    */
   emailAddress?: string
   /**
-   * The person's phone number. Reduced to its digits before sending.
+   * The person's phone number. Reduced to its digits before sending; a value without 7 to 15 digits is left out, with a warning in the event's result.
    */
   phoneNumber?: string
   /**

@@ -58,7 +58,8 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
       },
       emailAddress: {
         label: 'Email Address',
-        description: "The person's email address. Trimmed and lower-cased before sending.",
+        description:
+          "The person's email address. Trimmed and lower-cased before sending; a value that is not an email address is left out, with a warning in the event's result.",
         type: 'string',
         category: 'identifier',
         default: {
@@ -71,7 +72,8 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
       },
       phoneNumber: {
         label: 'Phone Number',
-        description: "The person's phone number. Reduced to its digits before sending.",
+        description:
+          "The person's phone number. Reduced to its digits before sending; a value without 7 to 15 digits is left out, with a warning in the event's result.",
         type: 'string',
         category: 'identifier',
         default: { '@path': '$.context.traits.phone' }
