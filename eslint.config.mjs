@@ -18,7 +18,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'destinations/**/__tests__/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-/** Writes examples/backfill.json to `file`, pointed at a simulator, with `overrides` on top. */
+/** Writes examples/backfill.json to `file`, pointed at a simulator through its `endpoints`, with `overrides` on top. */
 export function writeExampleConfig(
   file: string,
   simulator: { apiUrl: string; tokenUrl: string },

@@ -29,14 +29,23 @@ describe('manifest.json', () => {
       slug: 'actions-listrak-cross-channel',
       entryPoint: 'dist/destinations/listrak-cross-channel/index.js',
       authentication: { scheme: 'oauth2' },
-      settings: { required: ['clientId', 'clientSecret'] }
+      settings: { required: ['client_id', 'client_secret'] }
     })
-    expect(destination.settings.properties?.clientSecret).toMatchObject({ format: 'password' })
+    expect(destination.settings.properties?.client_secret).toMatchObject({ format: 'password' })
     expect(destination.actions[0]).toMatchObject({
       slug: 'sendCustomEvent',
       dynamicFields: ['eventUID', 'dataFields'],
       batching: { supported: true, batchKeys: ['eventUID'] }
     })
+  })
+
+  it('lists no setting that could choose a host: the endpoints are fixed in code', () => {
+    const [destination] = buildManifest().destinations
+    const settings = Object.entries(destination.settings.properties ?? {})
+    expect(settings.map(([name]) => name).sort()).toEqual(['client_id', 'client_secret'])
+    for (const [name, schema] of settings) {
+      expect({ name, format: schema.format }).not.toMatchObject({ format: expect.stringMatching(/uri|url|host/i) })
+    }
   })
 
   it('names an entry point that exists after the build', () => {

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { JSONObject } from '@segment/actions-core'
+import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
+import { withEndpoints } from '../destinations/listrak-cross-channel'
 import type { Settings } from '../destinations/listrak-cross-channel/generated-types'
 import { DEFAULT_EVENT_CONFIGURATIONS } from '../src/simulator'
 import { startSimulator } from '../src/simulator'
@@ -12,12 +13,12 @@ export const BROWSE_EVENT = DEFAULT_EVENT_CONFIGURATIONS[1]
 export const SIGNUP_EVENT = DEFAULT_EVENT_CONFIGURATIONS[2]
 
 export function settingsFor(simulator: RunningSimulator): Settings {
-  return {
-    clientId: simulator.credentials.clientId,
-    clientSecret: simulator.credentials.clientSecret,
-    apiUrl: simulator.apiUrl,
-    tokenUrl: simulator.tokenUrl
-  }
+  return { client_id: simulator.credentials.clientId, client_secret: simulator.credentials.clientSecret }
+}
+
+/** The destination pointed at a simulator (or any server with the same routes). */
+export function definitionFor(simulator: { apiUrl: string; tokenUrl: string }): DestinationDefinition<Settings> {
+  return withEndpoints({ apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl })
 }
 
 /** A token straight from the simulator, for the test helpers that bypass the framework's refresh. */

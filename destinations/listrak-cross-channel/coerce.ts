@@ -1,4 +1,4 @@
-import type { AttributeType } from './api'
+import type { AttributeType } from './contract'
 
 export type SchemaAttrs = Record<string, AttributeType>
 
@@ -129,7 +129,8 @@ export function coerceDataFields(dataFields: Record<string, unknown> | undefined
   if (!dataFields) return { ok: true, dataFields: coerced }
   for (const key of Object.keys(dataFields)) {
     const value = dataFields[key]
-    if (value === null || value === undefined || !Object.hasOwn(schema, key)) continue
+    // Not Object.hasOwn: it is ES2022, and Segment's monorepo compiles with lib es2020.
+    if (value === null || value === undefined || !Object.prototype.hasOwnProperty.call(schema, key)) continue
     const type = schema[key]
     const result = coerceValue(type, value)
     if (!result.ok) {

@@ -1,10 +1,20 @@
 import { getErrorCodeFromHttpStatus } from '@segment/actions-core'
 import type { ErrorCodes, JSONLikeObject } from '@segment/actions-core'
-import type { EventPostResponse, Identifier, ListrakEvent, RecipientDetail } from './api'
+import type { EventPostResponse, Identifier, ListrakEvent, RecipientDetail } from './contract'
 
-/** What happened to one event: the shape both `perform` and `performBatch` turn into their own results. */
+/**
+ * The statuses worth sending again: a timeout, the rate limit and the server errors that pass.
+ * The same set the pipeline (a CDP's, or the backfill runner) retries; other failures are final.
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * What happened to one event: the shape both `perform` and `performBatch` turn into their own
+ * results. A success's body may carry `warnings`: problems with the event that did not stop it
+ * (a malformed phone next to a good email).
+ */
 export type EventResult =
-  | { ok: true; status: number; sent?: ListrakEvent; body: JSONLikeObject | string }
+  | { ok: true; status: number; sent?: ListrakEvent; body: JSONLikeObject }
   | {
       ok: false
       status: number
@@ -23,6 +33,12 @@ export function failure(
 ): EventResult {
   const errortype = extra.errortype ?? getErrorCodeFromHttpStatus(status)
   return { ok: false, status, message, errortype, sent: extra.sent, body: extra.body }
+}
+
+/** A success with the event's warnings added to its body (`warnings: string[]`); anything else as it is. */
+export function withWarnings(result: EventResult, warnings: string[]): EventResult {
+  if (!result.ok || warnings.length === 0) return result
+  return { ...result, body: { ...result.body, warnings } }
 }
 
 const identifierKey = (identifier: Identifier): string =>
@@ -69,8 +85,11 @@ export function mapRecipientResults(
       }
     }
     if (rejected)
-      return failure(rejected.statusCode, groupMessage(rejected), { sent: event, body: rejected as JSONLikeObject })
-    if (accepted) return { ok: true, status: accepted.statusCode, sent: event, body: accepted as JSONLikeObject }
+      return failure(rejected.statusCode, groupMessage(rejected), {
+        sent: event,
+        body: rejected
+      })
+    if (accepted) return { ok: true, status: accepted.statusCode, sent: event, body: accepted }
     return isSuccess(overall)
       ? { ok: true, status: overall, sent: event, body }
       : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {

@@ -1,30 +1,28 @@
-import { IntegrationError } from '@segment/actions-core'
+import { ErrorCodes, IntegrationError } from '@segment/actions-core'
 import type { RequestClient } from '@segment/actions-core'
 import {
-  apiBase,
+  eventConfigurationsUrl,
   eventConfigurationUrl,
-  eventDetailSchema,
-  eventPostResponseSchema,
   eventsUrl,
   describeFailure,
   noteRejectedToken,
   parseApiResponse,
   readJson
 } from './api'
-import type { ApiLocation, ListrakEvent } from './api'
 import { coerceDataFields } from './coerce'
 import type { SchemaAttrs } from './coerce'
+import { parseEventConfigurationList, parseEventDetail, parseEventPostResponse } from './contract'
+import type { ListrakEvent } from './contract'
+import type { Endpoints } from './endpoints'
+import { findEventUID } from './event-configurations'
 import { normalizeIdentifiers } from './identifiers'
 import type { IdentifierInput } from './identifiers'
-import { failure, mapRecipientResults } from './results'
+import { failure, mapRecipientResults, withWarnings } from './results'
 import type { EventResult } from './results'
 import { ExpiringCache } from './schema-cache'
 
-export interface SendSettings extends ApiLocation {
-  clientId: string
-}
-
 export interface SendPayload extends IdentifierInput {
+  /** An eventUID, or the name of an event configuration (see findEventUID). */
   eventUID: string
   dataFields?: Record<string, unknown>
   batch_bytes?: number
@@ -33,7 +31,13 @@ export interface SendPayload extends IdentifierInput {
 /** Listrak's own limit is not published; 4 MB is Segment's default batch byte bound. */
 export const DEFAULT_BATCH_BYTES = 4_000_000
 const SCHEMA_TTL_MS = 5 * 60 * 1000
-const schemaCache = new ExpiringCache<SchemaAttrs>(SCHEMA_TTL_MS)
+const eventCache = new ExpiringCache<EventTarget>(SCHEMA_TTL_MS)
+
+/** The event configuration a payload's eventUID field names: its eventUID and its schema. */
+interface EventTarget {
+  eventUID: string
+  schema: SchemaAttrs
+}
 
 const BODY_PREFIX = '{"events":['
 const BODY_SUFFIX = ']}'
@@ -42,6 +46,7 @@ interface PreparedEvent {
   index: number
   event: ListrakEvent
   json: string
+  warnings: string[]
 }
 
 /**
@@ -51,10 +56,10 @@ interface PreparedEvent {
  */
 export async function sendCustomEvents(
   request: RequestClient,
-  settings: SendSettings,
+  endpoints: Endpoints,
+  clientId: string,
   payloads: SendPayload[]
 ): Promise<EventResult[]> {
-  apiBase(settings) // refuses an unsafe API URL before anything is sent
   const results: EventResult[] = new Array<EventResult>(payloads.length)
   const indicesByEvent = new Map<string, number[]>()
   payloads.forEach((payload, index) => {
@@ -63,22 +68,23 @@ export async function sendCustomEvents(
     else indicesByEvent.set(payload.eventUID, [index])
   })
   for (const [eventUID, indices] of indicesByEvent) {
-    await sendToEvent(request, settings, eventUID, indices, payloads, results)
+    await sendToEvent(request, endpoints, clientId, eventUID, indices, payloads, results)
   }
   return results
 }
 
 async function sendToEvent(
   request: RequestClient,
-  settings: SendSettings,
+  endpoints: Endpoints,
+  clientId: string,
   eventUID: string,
   indices: number[],
   payloads: SendPayload[],
   results: EventResult[]
 ): Promise<void> {
-  let schema: SchemaAttrs
+  let target: EventTarget
   try {
-    schema = await loadSchema(request, settings, eventUID)
+    target = await loadEvent(request, endpoints, clientId, eventUID)
   } catch (error) {
     const result = failureFromError(error)
     for (const index of indices) results[index] = result
@@ -90,22 +96,22 @@ async function sendToEvent(
     const payload = payloads[index]
     const identifiers = normalizeIdentifiers(payload)
     if (!identifiers.ok) {
-      results[index] = failure(400, identifiers.message, { errortype: 'PAYLOAD_VALIDATION_FAILED' })
+      results[index] = failure(400, identifiers.message, { errortype: ErrorCodes.PAYLOAD_VALIDATION_FAILED })
       continue
     }
-    const dataFields = coerceDataFields(payload.dataFields, schema)
+    const dataFields = coerceDataFields(payload.dataFields, target.schema)
     if (!dataFields.ok) {
-      results[index] = failure(400, dataFields.message, { errortype: 'PAYLOAD_VALIDATION_FAILED' })
+      results[index] = failure(400, dataFields.message, { errortype: ErrorCodes.PAYLOAD_VALIDATION_FAILED })
       continue
     }
     const event: ListrakEvent = { identifiers: identifiers.identifiers, dataFields: dataFields.dataFields }
-    prepared.push({ index, event, json: JSON.stringify(event) })
+    prepared.push({ index, event, json: JSON.stringify(event), warnings: identifiers.warnings })
   }
 
   const maxBytes = payloads[indices[0]].batch_bytes ?? DEFAULT_BATCH_BYTES
   for (const chunk of chunkByBytes(prepared, maxBytes, results)) {
-    const chunkResults = await postEvents(request, settings, eventUID, chunk)
-    chunk.forEach((item, k) => (results[item.index] = chunkResults[k]))
+    const chunkResults = await postEvents(request, endpoints, target.eventUID, chunk)
+    chunk.forEach((item, k) => (results[item.index] = withWarnings(chunkResults[k], item.warnings)))
   }
 }
 
@@ -137,14 +143,14 @@ function chunkByBytes(prepared: PreparedEvent[], maxBytes: number, results: Even
 
 async function postEvents(
   request: RequestClient,
-  settings: SendSettings,
+  endpoints: Endpoints,
   eventUID: string,
   chunk: PreparedEvent[]
 ): Promise<EventResult[]> {
   const events = chunk.map((item) => item.event)
   let response
   try {
-    response = await request(eventsUrl(settings, eventUID), {
+    response = await request(eventsUrl(endpoints, eventUID), {
       method: 'post',
       throwHttpErrors: false,
       headers: { 'content-type': 'application/json' },
@@ -157,9 +163,8 @@ async function postEvents(
 
   const body = readJson(response)
   if (response.status >= 200 && response.status < 300) {
-    const parsed = eventPostResponseSchema.safeParse(body)
     // A 2xx without a readable body still means Listrak took the request.
-    return mapRecipientResults(events, parsed.success ? parsed.data : {}, response.status)
+    return mapRecipientResults(events, parseEventPostResponse(body) ?? {}, response.status)
   }
   if (response.status === 401) noteRejectedToken(response)
   const message =
@@ -167,19 +172,28 @@ async function postEvents(
   return events.map((event) => failure(response.status, message, { sent: event, body: response.content }))
 }
 
-function loadSchema(request: RequestClient, settings: SendSettings, eventUID: string): Promise<SchemaAttrs> {
-  const key = `${apiBase(settings)}\u0000${settings.clientId}\u0000${eventUID}`
-  return schemaCache.get(key, async () => {
-    const response = await request(eventConfigurationUrl(settings, eventUID), { method: 'get', throwHttpErrors: false })
-    if (response.status === 404) {
-      throw new IntegrationError(
-        `Listrak has no event configuration with eventUID "${eventUID}" (HTTP 404).`,
-        'NOT_FOUND',
-        404
-      )
-    }
-    return parseApiResponse(response, eventDetailSchema).data.eventSchemaAttrs
+/** The event configuration `key` names (an eventUID or a name) and its schema, cached per account and key. */
+function loadEvent(request: RequestClient, endpoints: Endpoints, clientId: string, key: string): Promise<EventTarget> {
+  return eventCache.get(`${endpoints.apiUrl}\u0000${clientId}\u0000${key}`, async () => {
+    const eventUID = await findEventUID(key, async () => {
+      const response = await request(eventConfigurationsUrl(endpoints), { method: 'get', throwHttpErrors: false })
+      return parseApiResponse(response, parseEventConfigurationList).data
+    })
+    const response = await request(eventConfigurationUrl(endpoints, eventUID), {
+      method: 'get',
+      throwHttpErrors: false
+    })
+    if (response.status === 404) throw notFound(key)
+    return { eventUID, schema: parseApiResponse(response, parseEventDetail).data.eventSchemaAttrs }
   })
+}
+
+function notFound(key: string): IntegrationError {
+  return new IntegrationError(
+    `Listrak has no event configuration with eventUID "${key}" (HTTP 404).`,
+    ErrorCodes.NOT_FOUND,
+    404
+  )
 }
 
 /**
@@ -192,6 +206,6 @@ function failureFromError(error: unknown): EventResult {
   if (code === 'ETIMEDOUT') return failure(408, `The request to Listrak timed out: ${message ?? 'no answer'}`)
   const cause = (error as { cause?: { code?: string } }).cause?.code
   return failure(503, `Could not reach Listrak: ${code ?? cause ?? message ?? String(error)}`, {
-    errortype: 'RETRYABLE_ERROR'
+    errortype: ErrorCodes.RETRYABLE_ERROR
   })
 }

@@ -1,13 +1,14 @@
 import { createRequestClient, Destination } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
 import {
-  eventConfigurationListSchema,
   eventConfigurationsUrl,
   eventConfigurationUrl,
-  eventDetailSchema,
   getWithClientCredentials
 } from '../../destinations/listrak-cross-channel/api'
-import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/api'
+import { parseEventConfigurationList, parseEventDetail } from '../../destinations/listrak-cross-channel/contract'
+import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/contract'
+import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
+import { findEventUID } from '../../destinations/listrak-cross-channel/event-configurations'
 import { destinations } from '../../destinations'
 import type { DestinationSlug } from '../../destinations'
 import { ConfigError, loadBackfillConfig } from '../backfill/config'
@@ -16,7 +17,7 @@ import { checkInstance } from '../backfill/preflight'
 import type { ResolvedSubscription } from '../tools/preview'
 import { UsageError } from './command'
 import { connect } from './connection'
-import type { Connection, FileSettings } from './connection'
+import type { Connection } from './connection'
 
 /** The registry entry a configuration names, or a usage error listing the ones there are. */
 export function destinationOf(config: BackfillConfig): (typeof destinations)[DestinationSlug] {
@@ -28,6 +29,14 @@ export function destinationOf(config: BackfillConfig): (typeof destinations)[Des
   return destinations[config.destination as DestinationSlug]
 }
 
+/** The entry's definition, pointed at `endpoints` (a connection's, or a capture proxy in front of them). */
+export function definitionAt(
+  entry: (typeof destinations)[DestinationSlug],
+  endpoints: Endpoints
+): ReturnType<(typeof destinations)[DestinationSlug]['withEndpoints']> {
+  return entry.withEndpoints(endpoints)
+}
+
 /** The options every account tool takes to find the API. */
 export const connectionOptions = {
   config: { type: 'string' },
@@ -36,7 +45,7 @@ export const connectionOptions = {
   simulator: { type: 'boolean', default: false }
 } as const
 
-export const connectionHelp = `  --config FILE       read the API location (settings.apiUrl, settings.tokenUrl) from a
+export const connectionHelp = `  --config FILE       read the API location (endpoints.apiUrl, endpoints.tokenUrl) from a
                       backfill configuration
   --api-url URL       the Cross Channel API base URL (default: Listrak's production API)
   --token-url URL     the OAuth2 token URL (default: Listrak's)
@@ -85,13 +94,12 @@ export function resolveOrExit(
 
 /** Connects as the options say: flags win over the config file; credentials from the environment. */
 export async function connectFromOptions(values: ConnectionValues, config?: BackfillConfig): Promise<Connection> {
-  const fileSettings: FileSettings = {
-    ...(config ?? (values.config ? await loadConfigOrExit(values.config) : undefined))?.settings
-  }
-  if (values['api-url']) fileSettings.apiUrl = values['api-url']
-  if (values['token-url']) fileSettings.tokenUrl = values['token-url']
+  const file = config ?? (values.config ? await loadConfigOrExit(values.config) : undefined)
+  const endpoints: Partial<Endpoints> = { ...file?.endpoints }
+  if (values['api-url']) endpoints.apiUrl = values['api-url']
+  if (values['token-url']) endpoints.tokenUrl = values['token-url']
   try {
-    return await connect(fileSettings, { simulator: values.simulator })
+    return await connect({ ...file?.settings }, { endpoints, simulator: values.simulator })
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message)
     throw error
@@ -104,44 +112,37 @@ export class AccountError extends Error {
 }
 
 function explain(error: unknown, connection: Connection, what: string): AccountError {
+  if (error instanceof AccountError) return error
   const { status, message, code } = error as { status?: number; message?: string; code?: string }
   const cause = (error as { cause?: { code?: string } }).cause?.code
   if (status === undefined && (code || cause || /fetch|ECONN|ENOTFOUND|socket/i.test(message ?? ''))) {
     return new AccountError(
-      `Cannot reach the Listrak API at ${new URL(connection.apiUrl).origin} (${code ?? cause ?? message}).`
+      `Cannot reach the Listrak API at ${new URL(connection.endpoints.apiUrl).origin} (${code ?? cause ?? message}).`
     )
   }
   if (status === 404) return new AccountError(`Listrak has no ${what}.`)
   return new AccountError(message ?? String(error))
 }
 
+/** A GET of the account's API with the connection's credentials, a fresh token for each call. */
+function get<T>(connection: Connection, url: string, parse: (body: unknown) => T | undefined): Promise<T> {
+  const { endpoints, credentials } = connection
+  return getWithClientCredentials(createRequestClient(), endpoints.tokenUrl, credentials, undefined, url, parse)
+}
+
 export async function listConfigurations(connection: Connection): Promise<EventConfiguration[]> {
   try {
-    const settings = connection.credentials
-    const list = await getWithClientCredentials(
-      createRequestClient(),
-      settings,
-      undefined,
-      eventConfigurationsUrl(settings),
-      eventConfigurationListSchema
-    )
-    return list.data
+    return (await get(connection, eventConfigurationsUrl(connection.endpoints), parseEventConfigurationList)).data
   } catch (error) {
     throw explain(error, connection, 'event configurations')
   }
 }
 
+/** The event configuration with this eventUID, or this name (as the action finds it). */
 export async function getEventDetail(connection: Connection, eventUID: string): Promise<EventDetail> {
   try {
-    const settings = connection.credentials
-    const detail = await getWithClientCredentials(
-      createRequestClient(),
-      settings,
-      undefined,
-      eventConfigurationUrl(settings, eventUID),
-      eventDetailSchema
-    )
-    return detail.data
+    const uid = await findEventUID(eventUID, () => listConfigurations(connection))
+    return (await get(connection, eventConfigurationUrl(connection.endpoints, uid), parseEventDetail)).data
   } catch (error) {
     throw explain(
       error,

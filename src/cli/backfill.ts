@@ -3,10 +3,9 @@ import type { WriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { Destination } from '@segment/actions-core'
-import type { JSONObject } from '@segment/actions-core'
 import { Backfill, ConfigError, startCaptureProxy, totalsOf } from '../backfill'
 import type { BackfillReport } from '../backfill'
-import { destinationOf, loadConfigOrExit } from './account'
+import { definitionAt, destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { connect } from './connection'
@@ -142,7 +141,7 @@ export const backfillCommand: Command = {
 
     let connection
     try {
-      connection = await connect({ ...config.settings, ...config.endpoints }, { simulator: values.simulator })
+      connection = await connect(config.settings, { endpoints: config.endpoints, simulator: values.simulator })
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
@@ -155,7 +154,7 @@ export const backfillCommand: Command = {
     let outputError: string | undefined
     // The payloads file is created with the first captured request, once the run's checks have passed.
     const proxy = dryRun
-      ? await startCaptureProxy(connection.apiUrl, (request) => {
+      ? await startCaptureProxy(connection.endpoints.apiUrl, (request) => {
           payloads ??= createWriteStream(values.payloads).on('error', (error) => {
             outputError ??= `Cannot write the payloads file ${values.payloads}: ${error.message}`
             interrupt.abort()
@@ -163,7 +162,11 @@ export const backfillCommand: Command = {
           payloads.write(`${JSON.stringify(request)}\n`)
         })
       : undefined
-    const settings: JSONObject = proxy ? { ...connection.settings, apiUrl: proxy.url } : connection.settings
+    // A dry run points the API at the capture proxy; the token still comes from the real endpoint.
+    const definition = definitionAt(
+      entry,
+      proxy ? { ...connection.endpoints, apiUrl: proxy.url } : connection.endpoints
+    )
 
     // The first Ctrl-C lets the requests in flight finish, so that their events are checkpointed;
     // a second one stops at once (the checkpoint on disk covers only what was acknowledged).
@@ -179,8 +182,8 @@ export const backfillCommand: Command = {
       let backfill: Backfill
       try {
         backfill = new Backfill({
-          destination: new Destination(entry.definition),
-          settings,
+          destination: new Destination(definition),
+          settings: connection.settings,
           subscriptions: config.subscriptions,
           inputs,
           batch: { size: batchSize ?? config.batching.size, bytes: config.batching.bytes },

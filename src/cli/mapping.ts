@@ -3,6 +3,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { destinations } from '../../destinations'
+import { PRODUCTION_ENDPOINTS } from '../../destinations/listrak-cross-channel/endpoints'
 import { readRecords } from '../backfill/reading'
 import { ConfigError } from '../backfill/config'
 import { addSubscription } from '../tools/add-subscription'
@@ -160,12 +161,14 @@ export const mappingCommand: Command = {
 
       let written: ReturnType<typeof addSubscription>
       if (values.config === undefined) {
-        const settings = values.simulator
-          ? {}
-          : { apiUrl: connection.credentials.apiUrl, tokenUrl: connection.credentials.tokenUrl }
+        // Production needs no endpoints key; the simulator is chosen with --simulator, not by its address.
+        const elsewhere =
+          !values.simulator &&
+          (connection.endpoints.apiUrl !== PRODUCTION_ENDPOINTS.apiUrl ||
+            connection.endpoints.tokenUrl !== PRODUCTION_ENDPOINTS.tokenUrl)
         const config = {
           destination: 'actions-listrak-cross-channel',
-          settings,
+          ...(elsewhere ? { endpoints: connection.endpoints } : {}),
           subscriptions: [entry],
           batching: { size: 1000 },
           concurrency: 4

@@ -8,6 +8,7 @@ import {
   connectFromOptions,
   connectionHelp,
   connectionOptions,
+  definitionAt,
   destinationOf,
   getEventDetail,
   loadConfigOrExit,
@@ -28,7 +29,7 @@ would discard it silently), a schema field never mapped. Then a summary: events 
 event name. Reads stdin without a file.
 
 Options:
-  --config FILE       the configuration (required); its settings say where the API is
+  --config FILE       the configuration (required); its endpoints say where the API is
   --limit N           how many events to preview (default 20)
   --json              print JSON instead of text
 ${connectionHelp.split('\n').slice(2).join('\n')}
@@ -111,9 +112,9 @@ export const previewCommand: Command = {
       const subscriptions = resolveOrExit(config, entry.definition, connection.settings, values.config)
       const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
       const { events, summary } = await previewEvents(sample, {
-        definition: entry.definition,
+        definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),
         settings: connection.settings,
-        apiUrl: connection.apiUrl,
+        apiUrl: connection.endpoints.apiUrl,
         subscriptions,
         schemaOf: async (eventUID) => {
           if (!schemas.has(eventUID)) {

@@ -1,6 +1,6 @@
 import { Destination, transform } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
 import { startCaptureProxy } from '../backfill/capture-proxy'
@@ -80,9 +80,11 @@ export interface PreviewSummary {
 export type ResolvedSubscription = SubscriptionSettings & { name: string; key: string }
 
 export interface PreviewInput {
-  definition: DestinationDefinition<never>
+  /** The destination, pointed at an API base URL (the capture proxy). */
+  definitionAt: (apiUrl: string) => DestinationDefinition<never>
   /** Destination settings, credentials included. */
   settings: JSONObject
+  /** Where the API really is: the capture proxy lets reads through to it. */
   apiUrl: string
   subscriptions: ResolvedSubscription[]
   /** The event's schema, by eventUID; undefined when Listrak has no such event. */
@@ -104,9 +106,21 @@ function fieldProblems(
   const problems: Problem[] = []
   const identifiers = normalizeIdentifiers(payload)
   if (!identifiers.ok) {
-    const missing = /no usable identifier/.test(identifiers.message)
-    const field = missing ? 'emailAddress' : (/^(\w+)/.exec(identifiers.message)?.[1] ?? 'emailAddress')
-    problems.push({ field, kind: missing ? 'missing-identifier' : 'invalid-identifier', message: identifiers.message })
+    // No usable identifier: none was mapped, or every one mapped is malformed (the message names it).
+    const malformed = /(emailAddress|phoneNumber) "/.exec(identifiers.message)?.[1]
+    problems.push({
+      field: malformed ?? 'emailAddress',
+      kind: malformed ? 'invalid-identifier' : 'missing-identifier',
+      message: identifiers.message
+    })
+  } else {
+    for (const warning of identifiers.warnings) {
+      problems.push({
+        field: /^(\w+)/.exec(warning)?.[1] ?? 'emailAddress',
+        kind: 'invalid-identifier',
+        message: `${warning} It is left out; the event is sent with its other identifiers.`
+      })
+    }
   }
   const dataFields = isObject(payload.dataFields) ? payload.dataFields : {}
   for (const [key, value] of Object.entries(dataFields)) {
@@ -158,8 +172,8 @@ export async function previewEvents(
 ): Promise<{ events: PreviewedEvent[]; summary: PreviewSummary }> {
   let captured: CapturedRequest[] = []
   const proxy = await startCaptureProxy(input.apiUrl, (request) => captured.push(request))
-  const destination = new Destination(input.definition)
-  const settings = { ...input.settings, apiUrl: proxy.url, oauth: {} }
+  const destination = new Destination(input.definitionAt(proxy.url))
+  const settings = { ...input.settings, oauth: {} }
 
   /** What one subscription makes of an event, or undefined when its trigger does not match the event. */
   async function previewFor(

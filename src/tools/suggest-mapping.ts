@@ -1,5 +1,5 @@
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 
 /** The kinds of call a suggestion is made from. */

@@ -247,7 +247,7 @@ describe('backfill into the simulator', () => {
       const dir = workDir()
       const { file } = writeExport(dir, 5)
       const options = backfillOptions(simulator, dir, [file])
-      const report = await runBackfill({ ...options, settings: { ...options.settings, clientSecret: 'wrong' } })
+      const report = await runBackfill({ ...options, settings: { ...options.settings, client_secret: 'wrong' } })
       expect(report.outcome).toBe('aborted')
       expect(report.abortReason).toMatch(/Authentication failed: .*refused the client credentials/)
       expect(report.abortReason).not.toContain('wrong')

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import definition from '../../destinations/listrak-cross-channel'
 import { exportLines } from '../../scripts/sample-export'
 import { Backfill, parseBackfillConfig } from '../../src/backfill'
 import { addChecksum, configurationHash, inputIdentity } from '../../src/backfill/identity'
@@ -12,7 +11,7 @@ import type { LedgerCounts } from '../../src/backfill/ledger'
 import { readRecords } from '../../src/backfill/reading'
 import type { BackfillOptions } from '../../src/backfill'
 import type { RunningSimulator } from '../../src/simulator'
-import { ORDER_EVENT, settingsFor } from '../helpers'
+import { definitionFor, ORDER_EVENT, settingsFor } from '../helpers'
 
 export const workDir = (): string => mkdtempSync(path.join(tmpdir(), 'backfill-'))
 
@@ -53,7 +52,7 @@ export function backfillOptions(
   overrides: Partial<BackfillOptions> = {}
 ): BackfillOptions {
   return {
-    destination: new Destination(definition),
+    destination: new Destination(definitionFor(simulator)),
     settings: settingsFor(simulator) as unknown as JSONObject,
     subscriptions,
     inputs,

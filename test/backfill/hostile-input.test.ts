@@ -8,7 +8,7 @@ import type { SourceRecord } from '../../src/backfill/reading'
 import { UNREADABLE_PREFIX_BYTES } from '../../src/backfill/reading/ndjson'
 import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 import { startSimulator } from '../../src/simulator'
 import { backfillOptions, readDeadLetters, runBackfill, workDir } from './fixtures'
 

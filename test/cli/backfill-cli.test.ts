@@ -145,6 +145,11 @@ describe('listrak backfill', () => {
       ['an unknown key', (dir: string) => ['backfill', '--config', writeConfig(dir, { concurency: 2 })], /concurency/],
       [
         'a secret in the file',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { client_secret: 'shh' } })],
+        /settings\.client_secret: credentials are read from LISTRAK_CLIENT_SECRET/
+      ],
+      [
+        'a secret in the file under its earlier name',
         (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { clientSecret: 'shh' } })],
         /settings\.clientSecret: credentials are read from LISTRAK_CLIENT_SECRET/
       ],
@@ -153,9 +158,19 @@ describe('listrak backfill', () => {
         (dir: string) => [
           'backfill',
           '--config',
-          writeConfig(dir, { endpoints: { apiUrl: 'http://api.example.com' } })
+          writeConfig(dir, { endpoints: { apiUrl: 'http://api.example.com', tokenUrl: simulator.tokenUrl } })
         ],
-        /must use https/
+        /endpoints: The apiUrl "http:\/\/api.example.com" must use https/
+      ],
+      [
+        'an endpoint among the settings',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { apiUrl: simulator.apiUrl } })],
+        /settings\.apiUrl: the destination's endpoints are not settings/
+      ],
+      [
+        'an unknown key in endpoints',
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { endpoints: { apiURL: simulator.apiUrl } })],
+        /endpoints: .*apiURL/
       ],
       [
         'a bad --batch-size',

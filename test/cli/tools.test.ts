@@ -56,11 +56,22 @@ describe('listrak configs', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: { mapping: {} }
       })
     )
     expect((await runCli(['configs', '--config', config], { env })).status).toBe(0)
+    // --api-url and --token-url win over the file.
+    const unreachable = path.join(dir, 'unreachable.json')
+    writeFileSync(
+      unreachable,
+      JSON.stringify({
+        endpoints: { apiUrl: 'http://127.0.0.1:9/v1', tokenUrl: 'http://127.0.0.1:9/t' },
+        subscription: { mapping: {} }
+      })
+    )
+    expect((await runCli(['configs', '--config', unreachable], { env })).status).toBe(1)
+    expect((await runCli(['configs', '--config', unreachable, ...api], { env })).status).toBe(0)
   })
 })
 
@@ -74,6 +85,12 @@ describe('listrak schema', () => {
     expect(JSON.parse((await runCli(['schema', ORDER_EVENT.eventUID, '--json', ...api], { env })).stdout)).toEqual(
       ORDER_EVENT
     )
+  })
+
+  it('finds an event configuration by its name too, as the action does', async () => {
+    const run = await runCli(['schema', 'Order Placed', '--json', ...api], { env })
+    expect(run.status).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({ eventUID: ORDER_EVENT.eventUID })
   })
 
   it('says plainly that an eventUID is unknown', async () => {
@@ -92,12 +109,13 @@ describe('listrak preview', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: {
           subscribe: 'type = "track"',
           mapping: {
             eventUID: ORDER_EVENT.eventUID,
             emailAddress: { '@path': '$.context.traits.email' },
+            phoneNumber: { '@path': '$.context.traits.phone' },
             dataFields: {
               orderId: { '@path': '$.properties.order_id' },
               orderTotal: { '@path': '$.properties.total' },
@@ -118,7 +136,8 @@ describe('listrak preview', () => {
         order({ order_id: 'D' }, { email: 'not an email' }),
         order({ order_id: 'E', gift_wrap: true }),
         JSON.stringify({ type: 'page', name: 'Home' }),
-        '{"broken":'
+        '{"broken":',
+        order({ order_id: 'F' }, { email: 'f@example.com', phone: '12' })
       ].join('\n')
     )
     const before = simulator.state.stats.eventsAccepted
@@ -163,19 +182,25 @@ describe('listrak preview', () => {
     expect(events[5]).toMatchObject({ outcome: 'unmatched', subscriptions: [], problems: [] })
     expect(events[6]).toMatchObject({ outcome: 'rejected', subscriptions: [] })
     expect(kinds(6)).toEqual(['unreadable (line)'])
+    // A malformed phone beside a good email is left out: the event is still sent, with the email.
+    expect(events[7].subscriptions[0]).toMatchObject({
+      outcome: 'would-send',
+      requestBody: { events: [{ identifiers: [{ identifierType: 'EmailAddress', identifierValue: 'f@example.com' }] }] }
+    })
+    expect(kinds(7)).toContain('invalid-identifier phoneNumber')
     expect(summary).toMatchObject({
-      events: 7,
-      wouldSend: 2,
+      events: 8,
+      wouldSend: 3,
       rejected: 4,
       unreadable: 1,
-      bySubscription: [{ subscription: 'subscription', matched: 5, wouldSend: 2, rejected: 3 }],
+      bySubscription: [{ subscription: 'subscription', matched: 6, wouldSend: 3, rejected: 3 }],
       unmatched: { events: 1, common: [{ label: 'page', count: 1 }] }
     })
     expect(summary.commonProblems[0]).toMatchObject({
       subscription: 'subscription',
       kind: 'never-mapped',
       field: 'dataFields.itemCount',
-      count: 5
+      count: 6
     })
 
     const text = await runCli(['preview', '--config', config, '--limit', '2', sample], { env })
@@ -191,7 +216,7 @@ describe('listrak preview', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         subscription: { mapping }
       })
     )

@@ -1,10 +1,7 @@
 import { createRequestClient } from '@segment/actions-core'
-import {
-  apiBase,
-  eventConfigurationListSchema,
-  getWithClientCredentials,
-  safeUrl
-} from '../../destinations/listrak-cross-channel/api'
+import { getWithClientCredentials } from '../../destinations/listrak-cross-channel/api'
+import { parseEventConfigurationList } from '../../destinations/listrak-cross-channel/contract'
+import { PRODUCTION_ENDPOINTS, resolveEndpoints, safeUrl } from '../../destinations/listrak-cross-channel/endpoints'
 import { ExpiringCache } from '../../destinations/listrak-cross-channel/schema-cache'
 import { json, startLocalServer } from '../helpers'
 
@@ -14,20 +11,34 @@ describe('safeUrl', () => {
     'http://localhost:4010',
     'http://127.0.0.1:1/x',
     'http://[::1]:80'
-  ])('accepts %s', (url) => expect(() => safeUrl(url, 'API URL')).not.toThrow())
+  ])('accepts %s', (url) => expect(() => safeUrl(url, 'apiUrl')).not.toThrow())
 
   it.each(['http://api.listrak.com', 'http://10.0.0.5', 'http://localhost.evil.com', 'ftp://localhost'])(
     'refuses %s',
-    (url) => expect(() => safeUrl(url, 'API URL')).toThrow(/API URL setting .* must use https/)
+    (url) => expect(() => safeUrl(url, 'apiUrl')).toThrow(/apiUrl .* must use https/)
   )
 
-  it('names the setting of a URL that does not parse', () => {
-    expect(() => safeUrl('not a url', 'token URL')).toThrow('The token URL setting "not a url" is not a valid URL.')
+  it('names the endpoint of a URL that does not parse', () => {
+    expect(() => safeUrl('not a url', 'tokenUrl')).toThrow('The tokenUrl "not a url" is not a valid URL.')
+  })
+})
+
+describe('resolveEndpoints', () => {
+  it('defaults to production, versioned, and drops a trailing slash of the API base', () => {
+    expect(resolveEndpoints()).toEqual({
+      apiUrl: 'https://api.listrak.com/crosschannel/v1',
+      tokenUrl: 'https://auth.listrak.com/OAuth2/Token'
+    })
+    expect(resolveEndpoints({ apiUrl: 'http://localhost:1/v1/' })).toEqual({
+      apiUrl: 'http://localhost:1/v1',
+      tokenUrl: PRODUCTION_ENDPOINTS.tokenUrl
+    })
   })
 
-  it('defaults the API to production, without a trailing slash', () => {
-    expect(apiBase({})).toBe('https://api.listrak.com/crosschannel/v1')
-    expect(apiBase({ apiUrl: 'http://localhost:1/v1/' })).toBe('http://localhost:1/v1')
+  it('refuses plain http to another host, for either endpoint', () => {
+    expect(() => resolveEndpoints({ tokenUrl: 'http://auth.example.com/OAuth2/Token' })).toThrow(
+      /tokenUrl "http:\/\/auth.example.com" must use https/
+    )
   })
 })
 
@@ -61,13 +72,15 @@ describe('getWithClientCredentials', () => {
       json(response, 401, {})
     })
     try {
-      const credentials = { clientId: 'c', clientSecret: 's', apiUrl: server.url, tokenUrl: `${server.url}/token` }
+      const credentials = { clientId: 'c', clientSecret: 's' }
+      const tokenUrl = `${server.url}/token`
       const list = await getWithClientCredentials(
         createRequestClient(),
+        tokenUrl,
         credentials,
         'stale',
         `${server.url}/eventConfigurations`,
-        eventConfigurationListSchema
+        parseEventConfigurationList
       )
       expect(list.data).toEqual([{ eventUID: 'u', eventName: 'n' }])
       expect(server.requests.map((request) => request.headers.authorization ?? request.url)).toEqual([
@@ -81,10 +94,11 @@ describe('getWithClientCredentials', () => {
       await expect(
         getWithClientCredentials(
           createRequestClient(),
+          tokenUrl,
           credentials,
           undefined,
           `${server.url}/eventConfigurations`,
-          eventConfigurationListSchema
+          parseEventConfigurationList
         )
       ).rejects.toThrow(/rejected the access token/)
     } finally {

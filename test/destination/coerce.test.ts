@@ -1,5 +1,5 @@
 import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/api'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 
 const accepts: [AttributeType, unknown, string][] = [
   ['String', 'hello', 'hello'],

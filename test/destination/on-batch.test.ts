@@ -1,16 +1,17 @@
 import { Destination } from '@segment/actions-core'
 import type { JSONObject, Result, SegmentEvent } from '@segment/actions-core'
-import definition from '../../destinations/listrak-cross-channel'
+import { withEndpoints } from '../../destinations/listrak-cross-channel'
 import { json, ORDER_EVENT, orderMapping, startLocalServer, withSimulator } from '../helpers'
 import type { LocalServer } from '../helpers'
 
+/** The destination pointed at a server whose API and token endpoint are at these URLs. */
+const destinationAt = (apiUrl: string, tokenUrl: string) => new Destination(withEndpoints({ apiUrl, tokenUrl }))
+
 /** Settings as a CDP hands them to onBatch: destination settings, the oauth state and one subscription. */
-function cdpSettings(apiUrl: string, tokenUrl: string, accessToken?: string): JSONObject {
+function cdpSettings(accessToken?: string): JSONObject {
   return {
-    clientId: 'simulator-client',
-    clientSecret: 'simulator-secret',
-    apiUrl,
-    tokenUrl,
+    client_id: 'simulator-client',
+    client_secret: 'simulator-secret',
     oauth: accessToken ? { access_token: accessToken } : {},
     subscription: { subscribe: 'type = "track"', partnerAction: 'sendCustomEvent', mapping: orderMapping }
   }
@@ -24,7 +25,7 @@ const statuses = (results: Result[]): number[] => results[0].multistatus?.map((n
 describe('Destination.onBatch against the simulator', () => {
   it('gives every index of a mixed batch its own status, filtered events included', () =>
     withSimulator({}, async (simulator) => {
-      const destination = new Destination(definition)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
       const results = await destination.onBatch(
         [
           order({ email: 'ada@example.com', order_id: '1', total: 10, item_count: 1, ordered_at: '2024-01-02' }),
@@ -34,7 +35,7 @@ describe('Destination.onBatch against the simulator', () => {
           order({ email: 'd@example.com', mobileContactUid: 'nope' }),
           order({ email: 'e@example.com' }, 'identify')
         ],
-        cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+        cdpSettings()
       )
       expect(statuses(results)).toEqual([200, 400, 400, 400, 400, 400])
       expect(results[0].multistatus?.[3]).toMatchObject({
@@ -46,11 +47,56 @@ describe('Destination.onBatch against the simulator', () => {
       expect(simulator.state.journal.map((entry) => entry.dataFields.orderId)).toEqual(['1'])
     }))
 
+  it('sends an event with a good email and a malformed phone with the email alone, the phone reported as a warning', () =>
+    withSimulator({}, async (simulator) => {
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
+      const results = await destination.onBatch(
+        [order({ email: 'ada@example.com', phone: '12', order_id: '1' }), order({ phone: '12', order_id: '2' })],
+        cdpSettings()
+      )
+      expect(statuses(results)).toEqual([200, 400])
+      expect(results[0].multistatus?.[0]).toMatchObject({
+        body: { warnings: [expect.stringMatching(/^phoneNumber "12" is not a phone number/)] }
+      })
+      expect(results[0].multistatus?.[1]).toMatchObject({
+        errortype: 'PAYLOAD_VALIDATION_FAILED',
+        errormessage: expect.stringMatching(/no usable identifier: phoneNumber "12"/)
+      })
+      expect(simulator.state.journal.map((entry) => entry.identifiers)).toEqual([
+        [{ identifierType: 'EmailAddress', identifierValue: 'ada@example.com' }]
+      ])
+    }))
+
+  it('sends track events to the event configuration named like them, as the preset maps them', () =>
+    withSimulator({}, async (simulator) => {
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
+      const preset = withEndpoints({}).presets?.[0]
+      const settings = {
+        ...cdpSettings(),
+        subscription: { subscribe: 'type = "track"', partnerAction: 'sendCustomEvent', mapping: preset?.mapping ?? {} }
+      }
+      const results = await destination.onBatch(
+        [
+          {
+            type: 'track',
+            event: 'Order Placed',
+            context: { traits: { email: 'a@example.com' } },
+            properties: { orderId: 'N1' }
+          },
+          { type: 'track', event: 'No Such Event', context: { traits: { email: 'b@example.com' } }, properties: {} }
+        ] as SegmentEvent[],
+        settings
+      )
+      expect(statuses(results)).toEqual([200, 404])
+      expect(results[0].multistatus?.[1]).toMatchObject({ errormessage: expect.stringMatching(/name "No Such Event"/) })
+      expect(simulator.state.journal).toMatchObject([{ eventUID: ORDER_EVENT.eventUID, dataFields: { orderId: 'N1' } }])
+    }))
+
   it('refreshes a rejected token once and retries successfully', () =>
     withSimulator({}, async (simulator) => {
-      const destination = new Destination(definition)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
       const refreshed: string[] = []
-      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl, 'revoked-token')
+      const settings = cdpSettings('revoked-token')
       const results = await destination.onBatch([order({ email: 'ada@example.com', order_id: '1' })], settings, {
         onTokenRefresh: (tokens) => {
           refreshed.push(tokens.accessToken)
@@ -65,8 +111,8 @@ describe('Destination.onBatch against the simulator', () => {
 
   it('reports a 429 as retryable for every event', () =>
     withSimulator({ rateLimit: { requestsPerSecond: 0.001, burst: 2 } }, async (simulator) => {
-      const destination = new Destination(definition)
-      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
+      const settings = cdpSettings()
       // The first batch spends the burst on the schema GET and the POST; the next one is refused.
       await destination.onBatch([order({ email: 'a@example.com' })], settings)
       const results = await destination.onBatch(
@@ -79,10 +125,10 @@ describe('Destination.onBatch against the simulator', () => {
 
   it('reports a 5xx as retryable for every event', () =>
     withSimulator({ faults: { errorRate: 1 }, seed: 7 }, async (simulator) => {
-      const destination = new Destination(definition)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
       const results = await destination.onBatch(
         [order({ email: 'a@example.com' }), order({ email: 'b@example.com' })],
-        cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+        cdpSettings()
       )
       const [first, second] = statuses(results)
       expect([500, 503]).toContain(first)
@@ -92,11 +138,11 @@ describe('Destination.onBatch against the simulator', () => {
 
   it('completes batches of 1,000 whose answers run to 70 KB (actions-core must not leave a cloned body unread)', () =>
     withSimulator({}, async (simulator) => {
-      const destination = new Destination(definition)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
       const events = Array.from({ length: 1000 }, (_, i) =>
         order({ email: `user${i}@example.com`, order_id: String(i) })
       )
-      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+      const settings = cdpSettings()
       for (let round = 0; round < 2; round++) {
         const results = await Promise.all([
           destination.onBatch(events, settings),
@@ -109,8 +155,8 @@ describe('Destination.onBatch against the simulator', () => {
 
   it('fetches the schema once per eventUID, not per batch', () =>
     withSimulator({}, async (simulator) => {
-      const destination = new Destination(definition)
-      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
+      const settings = cdpSettings()
       for (let i = 0; i < 3; i++) await destination.onBatch([order({ email: `u${i}@example.com` })], settings)
       // 1 unauthenticated GET (401), 1 GET of the schema, 3 POSTs; the token once.
       expect(simulator.state.stats.requests - simulator.state.stats.tokenRequests).toBe(5)
@@ -119,8 +165,8 @@ describe('Destination.onBatch against the simulator', () => {
 
   it('answers 404 for every event of an unknown eventUID', () =>
     withSimulator({}, async (simulator) => {
-      const destination = new Destination(definition)
-      const settings = cdpSettings(simulator.apiUrl, simulator.tokenUrl)
+      const destination = destinationAt(simulator.apiUrl, simulator.tokenUrl)
+      const settings = cdpSettings()
       const subscription = settings.subscription as JSONObject
       settings.subscription = { ...subscription, mapping: { ...orderMapping, eventUID: 'no-such-event' } }
       const results = await destination.onBatch([order({ email: 'a@example.com' })], settings)
@@ -150,9 +196,9 @@ describe('Destination.onBatch against a local server with answers the simulator 
   afterAll(() => server.close())
 
   const send = (events: SegmentEvent[]) =>
-    new Destination(definition).onBatch(
+    destinationAt(`${server.url}/crosschannel/v1`, `${server.url}/OAuth2/Token`).onBatch(
       events,
-      cdpSettings(`${server.url}/crosschannel/v1`, `${server.url}/OAuth2/Token`, 'local-token')
+      cdpSettings('local-token')
     )
 
   it('maps a group covering several events, and unmentioned events take the status in meta', async () => {
@@ -204,8 +250,8 @@ describe('Destination.onBatch against a local server with answers the simulator 
   it('splits a batch into requests within batch_bytes', async () => {
     answer = { status: 200, body: { data: [], meta: { statusCode: 200 } } }
     const before = server.requests.filter((request) => request.method === 'POST').length
-    const destination = new Destination(definition)
-    const settings = cdpSettings(`${server.url}/crosschannel/v1`, `${server.url}/OAuth2/Token`, 'local-token')
+    const destination = destinationAt(`${server.url}/crosschannel/v1`, `${server.url}/OAuth2/Token`)
+    const settings = cdpSettings('local-token')
     settings.subscription = {
       ...(settings.subscription as JSONObject),
       mapping: { ...orderMapping, batch_bytes: 1000 }
@@ -227,9 +273,9 @@ describe('Destination.onBatch when Listrak cannot be reached', () => {
     const server = await startLocalServer(() => undefined)
     const { url } = server
     await server.close()
-    const results = await new Destination(definition).onBatch(
+    const results = await destinationAt(`${url}/crosschannel/v1`, `${url}/OAuth2/Token`).onBatch(
       [order({ email: 'a@example.com' })],
-      cdpSettings(`${url}/crosschannel/v1`, `${url}/OAuth2/Token`, 'token')
+      cdpSettings('token')
     )
     expect(results[0].multistatus?.[0]).toMatchObject({
       status: 503,

@@ -1,4 +1,4 @@
-import type { ListrakEvent } from '../../destinations/listrak-cross-channel/api'
+import type { ListrakEvent } from '../../destinations/listrak-cross-channel/contract'
 import { mapRecipientResults } from '../../destinations/listrak-cross-channel/results'
 
 const email = (value: string) => ({ identifierType: 'EmailAddress' as const, identifierValue: value })

@@ -1,9 +1,9 @@
-import { createTestIntegration, IntegrationError, RetryableError } from '@segment/actions-core'
+import { createTestIntegration, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import definition from '../../destinations/listrak-cross-channel'
+import { withEndpoints } from '../../destinations/listrak-cross-channel'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { ORDER_EVENT, orderMapping, settingsFor, tokenFrom } from '../helpers'
+import { definitionFor, ORDER_EVENT, orderMapping, settingsFor, tokenFrom } from '../helpers'
 
 let simulator: RunningSimulator
 beforeAll(async () => {
@@ -16,28 +16,28 @@ const order = (properties: Record<string, unknown>): SegmentEvent =>
 
 describe('testAuthentication', () => {
   it('accepts the simulator credentials', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     await expect(destination.testAuthentication(settingsFor(simulator))).resolves.toBeUndefined()
   })
 
   it('says plainly that refused credentials are refused, without echoing the secret', async () => {
-    const destination = createTestIntegration(definition)
-    const settings = { ...settingsFor(simulator), clientSecret: 'not-the-secret-xyz' }
+    const destination = createTestIntegration(definitionFor(simulator))
+    const settings = { ...settingsFor(simulator), client_secret: 'not-the-secret-xyz' }
     const error = (await destination.testAuthentication(settings).catch((e: unknown) => e)) as Error
     expect(error.message).toMatch(/refused the client credentials \(HTTP 401\)/)
     expect(error.message).not.toContain('not-the-secret-xyz')
   })
 
-  it('refuses plain http to a host that is not this machine', async () => {
-    const destination = createTestIntegration(definition)
-    const settings = { ...settingsFor(simulator), tokenUrl: 'http://auth.example.com/OAuth2/Token' }
-    await expect(destination.testAuthentication(settings)).rejects.toThrow(/must use https/)
+  it('cannot be pointed at plain http to a host that is not this machine', () => {
+    expect(() => withEndpoints({ apiUrl: simulator.apiUrl, tokenUrl: 'http://auth.example.com/OAuth2/Token' })).toThrow(
+      /must use https/
+    )
   })
 })
 
 describe('dynamic fields', () => {
   it('lists the event configurations by name', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'eventUID', {
       settings: settingsFor(simulator),
       payload: {}
@@ -51,16 +51,16 @@ describe('dynamic fields', () => {
   })
 
   it('returns an API failure as a dropdown error, not a crash', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'eventUID', {
-      settings: { ...settingsFor(simulator), clientSecret: 'wrong' },
+      settings: { ...settingsFor(simulator), client_secret: 'wrong' },
       payload: {}
     })
     expect(response).toMatchObject({ choices: [], error: { message: expect.stringMatching(/refused/) } })
   })
 
   it("offers the chosen event's schema attributes as dataFields keys", async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'dataFields.__keys__', {
       settings: settingsFor(simulator),
       payload: { eventUID: ORDER_EVENT.eventUID }
@@ -71,7 +71,7 @@ describe('dynamic fields', () => {
   })
 
   it('asks for an event configuration before listing keys', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'dataFields.__keys__', {
       settings: settingsFor(simulator),
       payload: {}
@@ -82,7 +82,7 @@ describe('dynamic fields', () => {
 
 describe('testBatchAction', () => {
   it('gives the right status at every index of a mixed batch', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const before = simulator.state.stats.eventsAccepted
     await destination.testBatchAction('sendCustomEvent', {
       settings: settingsFor(simulator),
@@ -124,7 +124,7 @@ describe('testBatchAction', () => {
   })
 
   it('runs field validation (the fast-uri trap): a payload without eventUID is rejected by the framework', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const { eventUID: _omitted, ...withoutEvent } = orderMapping
     await destination.testBatchAction('sendCustomEvent', {
       settings: settingsFor(simulator),
@@ -141,7 +141,7 @@ describe('testBatchAction', () => {
 
 describe('testAction (one event, perform)', () => {
   it('sends one event with the default mappings', async () => {
-    const destination = createTestIntegration(definition)
+    const destination = createTestIntegration(definitionFor(simulator))
     const responses = await destination.testAction('sendCustomEvent', {
       settings: settingsFor(simulator),
       auth: { accessToken: await tokenFrom(simulator), refreshToken: '' },
@@ -165,8 +165,8 @@ describe('testAction (one event, perform)', () => {
     })
   })
 
-  it('throws an IntegrationError naming the field for a value that will not coerce', async () => {
-    const destination = createTestIntegration(definition)
+  it('throws a PayloadValidationError naming the field for a value that will not coerce', async () => {
+    const destination = createTestIntegration(definitionFor(simulator))
     const error = await destination
       .testAction('sendCustomEvent', {
         settings: settingsFor(simulator),
@@ -175,14 +175,14 @@ describe('testAction (one event, perform)', () => {
         event: order({ email: 'a@example.com', total: 'twelve' })
       })
       .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(IntegrationError)
+    expect(error).toBeInstanceOf(PayloadValidationError)
     expect(error).toMatchObject({ status: 400, message: expect.stringMatching(/dataFields\.orderTotal \(Double\)/) })
   })
 
   it('throws a RetryableError when Listrak answers 5xx', async () => {
     const failing = await startSimulator({ config: { faults: { errorRate: 1 } } })
     try {
-      const destination = createTestIntegration(definition)
+      const destination = createTestIntegration(definitionFor(failing))
       const error = await destination
         .testAction('sendCustomEvent', {
           settings: settingsFor(failing),

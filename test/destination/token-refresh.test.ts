@@ -1,19 +1,16 @@
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import definition from '../../destinations/listrak-cross-channel'
 import { startSimulator } from '../../src/simulator'
-import { orderMapping } from '../helpers'
+import { definitionFor, orderMapping } from '../helpers'
 
 describe('the live path when a token expires under load', () => {
   it('refreshes once or twice for many concurrent batches, not once per batch, and loses no event', async () => {
     const simulator = await startSimulator()
     try {
-      const destination = new Destination(definition)
+      const destination = new Destination(definitionFor(simulator))
       const settings: JSONObject = {
-        clientId: simulator.credentials.clientId,
-        clientSecret: simulator.credentials.clientSecret,
-        apiUrl: simulator.apiUrl,
-        tokenUrl: simulator.tokenUrl,
+        client_id: simulator.credentials.clientId,
+        client_secret: simulator.credentials.clientSecret,
         oauth: {},
         subscription: { subscribe: 'type = "track"', partnerAction: 'sendCustomEvent', mapping: orderMapping }
       }

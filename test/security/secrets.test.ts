@@ -38,7 +38,7 @@ describe('secrets stay secret', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        settings: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
+        endpoints: { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl },
         // The earlier format, one `subscription`, still reads.
         subscription: { ...subscriptions[0], key: undefined },
         batching: { size: 20 },

@@ -2,15 +2,15 @@
 
 export interface Payload {
   /**
-   * The Listrak custom event configuration that receives the events. The list shows the event configurations of your Listrak account.
+   * The Listrak custom event configuration that receives the events: choose one from the list of your account, or map a value from the event. A value that is not an eventUID is taken as the name of an event configuration.
    */
   eventUID: string
   /**
-   * The person's email address. Trimmed and lower-cased before sending.
+   * The person's email address. Trimmed and lower-cased before sending; a value that is not an email address is left out, with a warning in the event's result.
    */
   emailAddress?: string
   /**
-   * The person's phone number. Reduced to its digits before sending.
+   * The person's phone number. Reduced to its digits before sending; a value without 7 to 15 digits is left out, with a warning in the event's result.
    */
   phoneNumber?: string
   /**

@@ -2,17 +2,17 @@ import {
   IntegrationError,
   InvalidAuthenticationError,
   MultiStatusResponse,
+  PayloadValidationError,
   RetryableError
 } from '@segment/actions-core'
 import type { ActionDefinition, DynamicFieldItem, DynamicFieldResponse } from '@segment/actions-core'
-import {
-  eventConfigurationListSchema,
-  eventConfigurationsUrl,
-  eventConfigurationUrl,
-  eventDetailSchema,
-  getWithClientCredentials
-} from '../api'
-import type { AttributeType } from '../api'
+import { eventConfigurationsUrl, eventConfigurationUrl, getWithClientCredentials } from '../api'
+import { parseEventConfigurationList, parseEventDetail } from '../contract'
+import type { AttributeType } from '../contract'
+import type { Endpoints } from '../endpoints'
+import { credentialsOf } from '../credentials'
+import { findEventUID } from '../event-configurations'
+import { RETRYABLE_STATUSES } from '../results'
 import type { EventResult } from '../results'
 import { DEFAULT_BATCH_BYTES, sendCustomEvents } from '../send'
 import type { Settings } from '../generated-types'
@@ -25,14 +25,13 @@ const FIELD_TYPES: Record<AttributeType, DynamicFieldItem['type']> = {
   Date: 'datetime'
 }
 
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504])
-
 /** The error `perform` throws for a failed event, of the class that tells the framework what to do next. */
 function toError(result: Extract<EventResult, { ok: false }>): Error {
   if (result.status === 401) return new InvalidAuthenticationError(result.message)
   if (RETRYABLE_STATUSES.has(result.status)) {
     return new RetryableError(result.message, result.status as ConstructorParameters<typeof RetryableError>[1])
   }
+  if (result.errortype === 'PAYLOAD_VALIDATION_FAILED') return new PayloadValidationError(result.message)
   return new IntegrationError(result.message, result.errortype, result.status)
 }
 
@@ -41,163 +40,178 @@ function dropdownError(error: unknown): DynamicFieldResponse {
   return { choices: [], error: { code: String(status ?? 'ERROR'), message: message ?? String(error) } }
 }
 
-const action: ActionDefinition<Settings, Payload> = {
-  title: 'Send Custom Event',
-  description:
-    'Send events to a Listrak Cross Channel custom event, to start Journey Hub automations and personalise messages.',
-  defaultSubscription: 'type = "track"',
-  fields: {
-    eventUID: {
-      label: 'Event Configuration',
-      description:
-        'The Listrak custom event configuration that receives the events. The list shows the event configurations of your Listrak account.',
-      type: 'string',
-      required: true,
-      dynamic: true
-    },
-    emailAddress: {
-      label: 'Email Address',
-      description: "The person's email address. Trimmed and lower-cased before sending.",
-      type: 'string',
-      category: 'identifier',
-      default: {
-        '@if': {
-          exists: { '@path': '$.context.traits.email' },
-          then: { '@path': '$.context.traits.email' },
-          else: { '@path': '$.properties.email' }
-        }
-      }
-    },
-    phoneNumber: {
-      label: 'Phone Number',
-      description: "The person's phone number. Reduced to its digits before sending.",
-      type: 'string',
-      category: 'identifier',
-      default: { '@path': '$.context.traits.phone' }
-    },
-    mobileContactUid: {
-      label: 'Mobile Contact UID',
-      description: "Listrak's identifier of the person's mobile contact, if you have it.",
-      type: 'string',
-      category: 'identifier'
-    },
-    dataFields: {
-      label: 'Data Fields',
-      description:
-        "The values of the custom event's fields. Keys come from the event configuration's schema; each value is converted to the field's type (String, Int, Double, Date) before sending, and keys the schema does not have are left out.",
-      type: 'object',
-      dynamic: true,
-      additionalProperties: true,
-      defaultObjectUI: 'keyvalue',
-      default: { '@path': '$.properties' }
-    },
-    enable_batching: {
-      label: 'Batch Data to Listrak',
-      description: 'Send events in batches, one request per batch of events with the same event configuration.',
-      type: 'boolean',
-      default: true
-    },
-    batch_size: {
-      label: 'Batch Size',
-      description: 'The most events sent in one request to Listrak.',
-      type: 'number',
-      default: 1000,
-      minimum: 1,
-      maximum: 10000,
-      unsafe_hidden: true
-    },
-    batch_bytes: {
-      label: 'Batch Bytes',
-      description: 'The largest request body, in bytes. A batch that would be larger is sent in several requests.',
-      type: 'number',
-      default: DEFAULT_BATCH_BYTES,
-      minimum: 1000,
-      unsafe_hidden: true
-    },
-    batch_keys: {
-      label: 'Batch Keys',
-      description: 'Events are batched by event configuration, since each request goes to one event configuration.',
-      type: 'string',
-      multiple: true,
-      unsafe_hidden: true,
-      required: false,
-      default: ['eventUID']
-    }
-  },
-  dynamicFields: {
-    eventUID: async (request, { settings, auth }) => {
-      try {
-        const list = await getWithClientCredentials(
-          request,
-          settings,
-          auth?.accessToken,
-          eventConfigurationsUrl(settings),
-          eventConfigurationListSchema
-        )
-        return {
-          choices: list.data.map((config) => ({
-            label: config.eventName ?? config.eventUID,
-            value: config.eventUID,
-            description: `eventUID ${config.eventUID}`
-          }))
-        }
-      } catch (error) {
-        return dropdownError(error)
-      }
-    },
-    dataFields: {
-      __keys__: async (request, { settings, auth, payload }) => {
-        if (!payload?.eventUID) {
-          return {
-            choices: [],
-            error: { code: 'EVENT_NOT_SELECTED', message: 'Choose an event configuration first.' }
+/** The action, sending to `endpoints` (production unless the destination was built withEndpoints). */
+export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<Settings, Payload> {
+  return {
+    title: 'Send Custom Event',
+    description:
+      'Send events to a Listrak Cross Channel custom event, to start Journey Hub automations and personalise messages.',
+    defaultSubscription: 'type = "track"',
+    fields: {
+      eventUID: {
+        label: 'Event Configuration',
+        description:
+          'The Listrak custom event configuration that receives the events: choose one from the list of your account, or map a value from the event. A value that is not an eventUID is taken as the name of an event configuration.',
+        type: 'string',
+        required: true,
+        dynamic: true
+      },
+      emailAddress: {
+        label: 'Email Address',
+        description:
+          "The person's email address. Trimmed and lower-cased before sending; a value that is not an email address is left out, with a warning in the event's result.",
+        type: 'string',
+        category: 'identifier',
+        default: {
+          '@if': {
+            exists: { '@path': '$.context.traits.email' },
+            then: { '@path': '$.context.traits.email' },
+            else: { '@path': '$.properties.email' }
           }
         }
+      },
+      phoneNumber: {
+        label: 'Phone Number',
+        description:
+          "The person's phone number. Reduced to its digits before sending; a value without 7 to 15 digits is left out, with a warning in the event's result.",
+        type: 'string',
+        category: 'identifier',
+        default: { '@path': '$.context.traits.phone' }
+      },
+      mobileContactUid: {
+        label: 'Mobile Contact UID',
+        description: "Listrak's identifier of the person's mobile contact, if you have it.",
+        type: 'string',
+        category: 'identifier'
+      },
+      dataFields: {
+        label: 'Data Fields',
+        description:
+          "The values of the custom event's fields. Keys come from the event configuration's schema; each value is converted to the field's type (String, Int, Double, Date) before sending, and keys the schema does not have are left out.",
+        type: 'object',
+        dynamic: true,
+        additionalProperties: true,
+        defaultObjectUI: 'keyvalue',
+        default: { '@path': '$.properties' }
+      },
+      enable_batching: {
+        label: 'Batch Data to Listrak',
+        description: 'Send events in batches, one request per batch of events with the same event configuration.',
+        type: 'boolean',
+        default: true
+      },
+      batch_size: {
+        label: 'Batch Size',
+        description: 'The most events sent in one request to Listrak.',
+        type: 'number',
+        default: 1000,
+        minimum: 1,
+        maximum: 10000,
+        unsafe_hidden: true
+      },
+      batch_bytes: {
+        label: 'Batch Bytes',
+        description: 'The largest request body, in bytes. A batch that would be larger is sent in several requests.',
+        type: 'number',
+        default: DEFAULT_BATCH_BYTES,
+        minimum: 1000,
+        unsafe_hidden: true
+      },
+      batch_keys: {
+        label: 'Batch Keys',
+        description: 'Events are batched by event configuration, since each request goes to one event configuration.',
+        type: 'string',
+        multiple: true,
+        unsafe_hidden: true,
+        required: false,
+        default: ['eventUID']
+      }
+    },
+    dynamicFields: {
+      eventUID: async (request, { settings, auth }) => {
         try {
-          const detail = await getWithClientCredentials(
+          const list = await getWithClientCredentials(
             request,
-            settings,
+            endpoints.tokenUrl,
+            credentialsOf(settings),
             auth?.accessToken,
-            eventConfigurationUrl(settings, payload.eventUID),
-            eventDetailSchema
+            eventConfigurationsUrl(endpoints),
+            parseEventConfigurationList
           )
           return {
-            choices: Object.entries(detail.data.eventSchemaAttrs).map(([key, type]) => ({
-              label: key,
-              value: key,
-              type: FIELD_TYPES[type],
-              description: `${type} field of ${detail.data.eventName ?? payload.eventUID}`
+            choices: list.data.map((config) => ({
+              label: config.eventName ?? config.eventUID,
+              value: config.eventUID,
+              description: `eventUID ${config.eventUID}`
             }))
           }
         } catch (error) {
           return dropdownError(error)
         }
+      },
+      dataFields: {
+        __keys__: async (request, { settings, auth, payload }) => {
+          if (!payload?.eventUID) {
+            return {
+              choices: [],
+              error: { code: 'EVENT_NOT_SELECTED', message: 'Choose an event configuration first.' }
+            }
+          }
+          const get = <T>(url: string, parse: (body: unknown) => T | undefined) =>
+            getWithClientCredentials(
+              request,
+              endpoints.tokenUrl,
+              credentialsOf(settings),
+              auth?.accessToken,
+              url,
+              parse
+            )
+          try {
+            const eventUID = await findEventUID(
+              payload.eventUID,
+              async () => (await get(eventConfigurationsUrl(endpoints), parseEventConfigurationList)).data
+            )
+            const detail = await get(eventConfigurationUrl(endpoints, eventUID), parseEventDetail)
+            return {
+              choices: Object.entries(detail.data.eventSchemaAttrs).map(([key, type]) => ({
+                label: key,
+                value: key,
+                type: FIELD_TYPES[type],
+                description: `${type} field of ${detail.data.eventName ?? payload.eventUID}`
+              }))
+            }
+          } catch (error) {
+            return dropdownError(error)
+          }
+        }
       }
+    },
+    perform: async (request, { settings, payload }) => {
+      const [result] = await sendCustomEvents(request, endpoints, settings.client_id, [payload])
+      if (!result.ok) throw toError(result)
+      return result.body
+    },
+    performBatch: async (request, { settings, payload }) => {
+      const results = await sendCustomEvents(request, endpoints, settings.client_id, payload)
+      const response = new MultiStatusResponse()
+      results.forEach((result, index) => {
+        if (result.ok) {
+          response.setSuccessResponseAtIndex(index, {
+            status: result.status,
+            sent: result.sent ?? {},
+            body: result.body
+          })
+        } else {
+          response.setErrorResponseAtIndex(index, {
+            status: result.status,
+            errortype: result.errortype,
+            errormessage: result.message,
+            sent: result.sent,
+            body: result.body
+          })
+        }
+      })
+      return response
     }
-  },
-  perform: async (request, { settings, payload }) => {
-    const [result] = await sendCustomEvents(request, settings, [payload])
-    if (!result.ok) throw toError(result)
-    return result.body
-  },
-  performBatch: async (request, { settings, payload }) => {
-    const results = await sendCustomEvents(request, settings, payload)
-    const response = new MultiStatusResponse()
-    results.forEach((result, index) => {
-      if (result.ok) {
-        response.setSuccessResponseAtIndex(index, { status: result.status, sent: result.sent ?? {}, body: result.body })
-      } else {
-        response.setErrorResponseAtIndex(index, {
-          status: result.status,
-          errortype: result.errortype,
-          errormessage: result.message,
-          sent: result.sent,
-          body: result.body
-        })
-      }
-    })
-    return response
   }
 }
-
-export default action

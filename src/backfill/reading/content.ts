@@ -46,7 +46,7 @@ function deadLetterContent(letter: Record<string, unknown>, info: Record<string,
     const kept =
       typeof letter.rawBase64 === 'string'
         ? Buffer.from(letter.rawBase64, 'base64')
-        : Buffer.from(String(letter.raw ?? ''))
+        : Buffer.from(typeof letter.raw === 'string' ? letter.raw : '')
     return { kind: 'unreadable', reason: 'a dead letter of a line too long to keep whole', raw: kept, truncated: true }
   }
   if (typeof letter.rawBase64 === 'string') {
