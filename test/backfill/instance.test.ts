@@ -283,7 +283,7 @@ describe('preflight', () => {
         .catch((problem: unknown) => problem)
       expect(error).toBeInstanceOf(ConfigError)
       const { message } = error as ConfigError
-      expect(message).toMatch(/settings\.clientID: .* has no such setting \(did you mean "clientId"\?\)/)
+      expect(message).toMatch(/settings\.clientID: .* has no such setting \(did you mean "client_id"\?\)/)
       expect(message).toMatch(
         /subscriptions\[0\]\.mapping\.emailAdress: the action has no field "emailAdress" \(did you mean "emailAddress"\?\)/
       )

@@ -202,8 +202,8 @@ describe('listrak backfill', () => {
       ],
       [
         'a settings key the destination does not declare',
-        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { clientld: 'x' } })],
-        /settings\.clientld: Listrak Cross Channel has no such setting \(did you mean "clientId"\?\)/
+        (dir: string) => ['backfill', '--config', writeConfig(dir, { settings: { client_ld: 'x' } })],
+        /settings\.client_ld: Listrak Cross Channel has no such setting \(did you mean "client_id"\?\)/
       ],
       [
         'a mapping key the action has no field for',
@@ -267,7 +267,7 @@ describe('listrak backfill', () => {
       env: { ...env, LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234' }
     })
     expect(run.status).toBe(1)
-    expect(run.stdout).toMatch(/aborted .*refused the client credentials/)
+    expect(run.stdout).toMatch(/stopped .*refused the client credentials/)
     expect(run.stdout + run.stderr).not.toContain('a-wrong-secret-1234')
     expect(JSON.parse(readFileSync(checkpoint, 'utf8'))).toMatchObject({ complete: false, position: null })
   })
