@@ -65,8 +65,14 @@ export class Dispatcher {
     // checkpointed are never more than those of the requests in flight.
     this.options.limiter
       .run(async () => {
-        await this.send(route, items)
-        await this.options.settled()
+        try {
+          await this.send(route, items)
+          await this.options.settled()
+        } catch (error) {
+          // Before the slot goes to the next batch: nothing more is sent after a failure of the run.
+          this.stop()
+          throw error
+        }
       })
       .catch((error: unknown) => this.options.onFailure(error))
       .finally(() => this.completed())

@@ -141,7 +141,9 @@ export class Backfill {
     this.startedAt = Date.now()
     const { options } = this
     const checkpoint = await this.prepare()
-    if (checkpoint?.complete) return this.report('already-complete', checkpoint)
+    // stdin has no identity but its content: a completed run's records are read again and checked.
+    const readAgain = checkpoint?.complete && options.inputs.includes('-')
+    if (checkpoint?.complete && !readAgain) return this.report('already-complete', checkpoint)
 
     const onAbort = () => this.abort('interrupted')
     options.signal?.addEventListener('abort', onAbort)
@@ -166,7 +168,7 @@ export class Backfill {
       this.complete = false
     })
     await this.deadLetters?.close().catch(() => undefined)
-    return this.report(this.abortReason ? 'aborted' : 'completed', checkpoint)
+    return this.report(this.abortReason ? 'aborted' : readAgain ? 'already-complete' : 'completed', checkpoint)
   }
 
   /** Everything checked before the first record is read: the run's identity, its checkpoint, its outputs. */
@@ -197,7 +199,7 @@ export class Backfill {
       if (problem) throw new ConfigError(problem)
       this.runId = checkpoint.runId
     }
-    if (checkpoint?.complete) return checkpoint
+    if (checkpoint?.complete && !options.inputs.includes('-')) return checkpoint
 
     this.deadLetters = await DeadLetterWriter.open(
       options.deadLetterPath,

@@ -111,16 +111,28 @@ export class AccountError extends Error {
   override readonly name = 'AccountError'
 }
 
+const LIST = 'event configurations'
+
 function explain(error: unknown, connection: Connection, what: string): AccountError {
   if (error instanceof AccountError) return error
   const { status, message, code } = error as { status?: number; message?: string; code?: string }
   const cause = (error as { cause?: { code?: string } }).cause?.code
   if (status === undefined && (code || cause || /fetch|ECONN|ENOTFOUND|socket/i.test(message ?? ''))) {
+    // Name the endpoint that failed: the token URL and the API URL may be different hosts.
+    const failed = /request to (\S+) failed/.exec(message ?? '')?.[1]
+    const { tokenUrl, apiUrl } = connection.endpoints
+    const where = failed?.startsWith(tokenUrl) ? `the token URL ${tokenUrl}` : `the Listrak API at ${failed ?? apiUrl}`
     return new AccountError(
-      `Cannot reach the Listrak API at ${new URL(connection.endpoints.apiUrl).origin} (${code ?? cause ?? message}).`
+      `Cannot reach ${where} (${code ?? cause ?? /reason: (.*)$/.exec(message ?? '')?.[1] ?? message}).`
     )
   }
-  if (status === 404) return new AccountError(`Listrak has no ${what}.`)
+  if (status === 404) {
+    return new AccountError(
+      what === LIST
+        ? `The API at ${connection.endpoints.apiUrl} answered 404 Not Found for its list of event configurations: is the API URL right (endpoints.apiUrl, --api-url)? Listrak's ends in /crosschannel/v1.`
+        : `Listrak has no ${what}, or the API URL (${connection.endpoints.apiUrl}) is not right.`
+    )
+  }
   return new AccountError(message ?? String(error))
 }
 
@@ -134,7 +146,7 @@ export async function listConfigurations(connection: Connection): Promise<EventC
   try {
     return (await get(connection, eventConfigurationsUrl(connection.endpoints), parseEventConfigurationList)).data
   } catch (error) {
-    throw explain(error, connection, 'event configurations')
+    throw explain(error, connection, LIST)
   }
 }
 

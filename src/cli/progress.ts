@@ -20,20 +20,24 @@ function rate(progress: BackfillProgress): number {
 export function describeProgress(progress: BackfillProgress, width = 20): string {
   const { bytesRead, totalBytes, counts } = progress
   const parts: string[] = []
-  if (totalBytes) {
-    const fraction = Math.min(1, bytesRead / totalBytes)
-    const filled = Math.round(fraction * width)
-    parts.push(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`)
-    parts.push(`${megabytes(bytesRead)}/${megabytes(totalBytes)}`)
+  // Done means finished (acknowledged, dead-lettered, skipped), not read: the bytes read, scaled by the
+  // share of what was read that is finished, so that the bar reaches 100% only when everything is.
+  const finished = counts.read + counts.blankLines
+  const done = totalBytes
+    ? Math.min(1, bytesRead / totalBytes) * (finished / Math.max(1, finished + counts.unfinished))
+    : undefined
+  if (totalBytes && done !== undefined) {
+    const filled = Math.round(done * width)
+    parts.push(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(done * 100)}% done`)
+    parts.push(`${megabytes(bytesRead)}/${megabytes(totalBytes)} read`)
   } else {
-    parts.push(megabytes(bytesRead))
+    parts.push(`${megabytes(bytesRead)} read`)
   }
   parts.push(`${number.format(Math.round(rate(progress)))} ev/s`)
   const { accepted, rejected } = totalsOf(counts)
   parts.push(`accepted ${number.format(accepted)}`, `rejected ${number.format(rejected)}`)
-  if (totalBytes && bytesRead > 0 && bytesRead < totalBytes) {
-    parts.push(`ETA ${duration(((totalBytes - bytesRead) * progress.elapsedMs) / bytesRead)}`)
-  }
+  if (done !== undefined && done > 0 && done < 1)
+    parts.push(`ETA ${duration(((1 - done) * progress.elapsedMs) / done)}`)
   return parts.join('  ')
 }
 

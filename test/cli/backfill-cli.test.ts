@@ -299,7 +299,7 @@ describe('listrak backfill', () => {
     child.kill('SIGKILL')
     await exited
     const atKill = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
-      position: { line: number } | null
+      position: { seq: number } | null
       finishedAfter: [number, number][]
       inFlight: number
     }
@@ -317,7 +317,7 @@ describe('listrak backfill', () => {
     const finishedAtKill = new Set<string>()
     lines.forEach((line, index) => {
       const finished =
-        (atKill.position && index + 1 <= atKill.position.line) || atKill.finishedAfter.some(([, l]) => l === index + 1)
+        (atKill.position && index + 1 <= atKill.position.seq) || atKill.finishedAfter.some(([, l]) => l === index + 1)
       if (finished) finishedAtKill.add((JSON.parse(line) as { properties: { order_id: string } }).properties.order_id)
     })
     const repeated = [...counts].filter(([, count]) => count > 1).map(([id]) => id)

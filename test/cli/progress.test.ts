@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream'
 import { describeProgress, showProgress } from '../../src/cli/progress'
 import type { BackfillProgress } from '../../src/backfill'
 
-const progress = (bytesRead: number, totalBytes: number | undefined): BackfillProgress => ({
+const progress = (bytesRead: number, totalBytes: number | undefined, unfinished = 0): BackfillProgress => ({
   bytesRead,
   totalBytes,
   counts: {
@@ -11,7 +11,7 @@ const progress = (bytesRead: number, totalBytes: number | undefined): BackfillPr
     unreadable: 2,
     duplicates: 88,
     unmatched: 900,
-    unfinished: 0,
+    unfinished,
     subscriptions: {
       Orders: { accepted: 15_000, rejected: 6, filtered: 5_000, warnings: 0 },
       Views: { accepted: 4_000, rejected: 4, filtered: 16_000, warnings: 0 }
@@ -21,14 +21,19 @@ const progress = (bytesRead: number, totalBytes: number | undefined): BackfillPr
 })
 
 describe('progress', () => {
-  it('shows bytes read, events per second, accepted and rejected counts, and an ETA', () => {
+  it('shows what is done, bytes read, events per second, accepted and rejected counts, and an ETA', () => {
     expect(describeProgress(progress(25e6, 100e6))).toBe(
-      '[#####---------------] 25%  25.0 MB/100.0 MB  10,000 ev/s  accepted 19,000  rejected 12  ETA 0:06'
+      '[#####---------------] 25% done  25.0 MB/100.0 MB read  10,000 ev/s  accepted 19,000  rejected 12  ETA 0:06'
     )
   })
 
+  it('reaches 100% only when every event read is finished', () => {
+    expect(describeProgress(progress(100e6, 100e6, 20_000))).toMatch(/^\[##########----------\] 50% done/)
+    expect(describeProgress(progress(100e6, 100e6, 0))).toMatch(/^\[####################\] 100% done/)
+  })
+
   it('shows what it can of stdin, whose size is unknown', () => {
-    expect(describeProgress(progress(25e6, undefined))).toBe('25.0 MB  10,000 ev/s  accepted 19,000  rejected 12')
+    expect(describeProgress(progress(25e6, undefined))).toBe('25.0 MB read  10,000 ev/s  accepted 19,000  rejected 12')
   })
 
   it('writes nothing when quiet, and clears its bar when it stops', () => {
