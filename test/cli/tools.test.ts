@@ -42,12 +42,26 @@ describe('listrak configs', () => {
     expect(run.stderr).not.toContain('nope-secret-999')
   })
 
-  it('says plainly when the API cannot be reached', async () => {
+  it('says plainly which endpoint cannot be reached, and when the API path is wrong', async () => {
     const run = await runCli(['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', 'http://127.0.0.1:9/t'], {
       env
     })
     expect(run.status).toBe(1)
-    expect(run.stderr).toMatch(/Cannot reach the Listrak API at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/)
+    expect(run.stderr).toMatch(/Cannot reach the token URL http:\/\/127\.0\.0\.1:9\/t \(ECONNREFUSED\)/)
+    const api = await runCli(['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', simulator.tokenUrl], {
+      env
+    })
+    expect(api.stderr).toMatch(
+      /Cannot reach the Listrak API at http:\/\/127\.0\.0\.1:9\/v1\/eventConfigurations \(ECONNREFUSED\)/
+    )
+    const wrongPath = await runCli(
+      ['configs', '--api-url', simulator.apiUrl.replace('/crosschannel/v1', '/v2'), '--token-url', simulator.tokenUrl],
+      { env }
+    )
+    expect(wrongPath.status).toBe(1)
+    expect(wrongPath.stderr).toMatch(
+      /answered 404 Not Found for its list of event configurations: is the API URL right/
+    )
   })
 
   it('takes the API location from a config file', async () => {
