@@ -180,6 +180,13 @@ async function main(): Promise<void> {
     const line = good.get(id) ?? -1
     return kills.some((kill, k) => finishedAt[k](line) && list.some((index) => index >= kill.arrivalsBefore))
   })
+  // What each resume sent again: arrivals after a kill (and before the next) of events that had arrived before it.
+  const ids = simulator.state.journal.map((entry) => entry.dataFields.orderId)
+  const repeatsPerKill = kills.map((kill, k) => {
+    const earlier = new Set(ids.slice(0, kill.arrivalsBefore))
+    const next = kills[k + 1]?.arrivalsBefore ?? ids.length
+    return ids.slice(kill.arrivalsBefore, next).filter((id) => earlier.has(id)).length
+  })
   const letters = existsSync(deadLetters)
     ? readFileSync(deadLetters, 'utf8')
         .trim()
@@ -222,12 +229,14 @@ async function main(): Promise<void> {
     },
     arrivals: simulator.state.journal.length,
     repeats: repeats.length,
+    repeatsPerKill,
     inFlightAtKills: kills.reduce((sum, kill) => sum + kill.checkpoint.inFlight, 0),
     lost: lost.length,
     checks: {
       everyGoodEventArrived: lost.length === 0,
       nothingFinishedAtAKillArrivedAgain: resentAfterFinished.length === 0,
       onlyInFlightEventsRepeated: unexplained.length === 0,
+      repeatsPerKillWithinConcurrencyTimesBatchSize: repeatsPerKill.every((count) => count <= 4 * 100),
       deadLettersAreExactlyTheBadLines:
         deadLetterLines.size === badLines.size && [...badLines].every((line) => deadLetterLines.has(line)),
       lastRunCompleted: last.code === 3 && finalReport.outcome === 'completed',
