@@ -1,7 +1,7 @@
 import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
 import { RunFailure } from './preflight'
 import { isRetryable, isSuccess } from './retry'
-import type { Route } from './routes'
+import type { SubscriptionSettings } from './routes'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
 type AnyDestination = Destination<any>
@@ -34,14 +34,14 @@ const NOT_SUBSCRIBED = 'Payload is either invalid or does not match the subscrip
 export async function deliver(
   destination: AnyDestination,
   settings: JSONObject,
-  route: Route,
+  subscription: SubscriptionSettings,
   events: SegmentEvent[]
 ): Promise<Outcome[]> {
   let entries: (MultiStatusEntry | undefined)[]
   try {
     const [result] = await destination.onBatch(events, {
       ...settings,
-      subscription: route.subscription as unknown as JSONObject
+      subscription: subscription as unknown as JSONObject
     })
     if (result && 'output' in result && result.output === 'not subscribed')
       return events.map(() => ({ kind: 'filtered' }))

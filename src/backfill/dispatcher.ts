@@ -32,7 +32,7 @@ export interface DispatcherOptions {
   limiter: AdaptiveLimiter
   retry: RetryPolicy
   ledger: Ledger
-  send(route: Route, events: SegmentEvent[]): Promise<Outcome[]>
+  send(route: Route, items: Item[]): Promise<Outcome[]>
   /** After each batch's outcomes reached the ledger: resolves once they are in the checkpoint. */
   settled(): Promise<void>
   /** The run cannot go on (the destination refused it, or cannot be reached): stop. */
@@ -103,10 +103,7 @@ export class Dispatcher {
     if (this.stopped) return
     const { ledger } = this.options
     this.stats.batches++
-    const outcomes = await this.options.send(
-      route,
-      items.map((item) => item.event)
-    )
+    const outcomes = await this.options.send(route, items)
     const retry: Item[] = []
     const failed: { item: Item; outcome: Extract<Outcome, { kind: 'failed' }> }[] = []
     let throttled = false

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { Destination, JSONObject } from '@segment/actions-core'
 import { Batcher } from './batcher'
 import type { BatchLimits } from './batcher'
 import { CheckpointWriter, readCheckpoint } from './checkpoint'
@@ -9,6 +9,7 @@ import type { SubscriptionConfig } from './config'
 import { DeadLetterWriter } from './dead-letters'
 import { MessageIdWindow } from './dedup'
 import { deliver } from './deliver'
+import type { Outcome } from './deliver'
 import { Dispatcher } from './dispatcher'
 import type { DispatchStats, Item } from './dispatcher'
 import { configurationHash, inputIdentity, mismatch, newRunId } from './identity'
@@ -23,6 +24,8 @@ import type { SourceRecord } from './reading'
 import { Resume } from './resume'
 import type { RetryPolicy } from './retry'
 import type { Route } from './routes'
+import { WorkerPool } from './worker-pool'
+import type { DefinitionRecipe } from './worker-pool'
 
 export interface BackfillOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
@@ -46,6 +49,8 @@ export interface BackfillOptions {
   /** Other files the caller writes (a report, the dry run's payloads): checked before anything is sent. */
   outputs?: { path: string; what: string }[]
   maxLineBytes?: number
+  /** Worker threads that run onBatch, each with its own Destination built from `recipe`; none runs it here. */
+  workers?: { count: number; recipe: DefinitionRecipe }
   stdin?: Readable
   signal?: AbortSignal
 }
@@ -101,6 +106,7 @@ export class Backfill {
   private ledger: Ledger | undefined
   private resume: Resume | undefined
   private dispatcher: Dispatcher | undefined
+  private pool: WorkerPool | undefined
   private checkpoints: CheckpointWriter | undefined
   private identity: RunIdentity | undefined
   private runId = newRunId()
@@ -151,6 +157,13 @@ export class Backfill {
     let refused: ConfigError | undefined
     try {
       this.settings.oauth = await checkAccount(options.destination, options.settings, this.routes)
+      if (options.workers && options.workers.count > 0) {
+        this.pool = new WorkerPool(options.workers.count, {
+          recipe: options.workers.recipe,
+          settings: this.settings,
+          subscriptions: this.routes.map((route) => route.subscription)
+        })
+      }
       if (!this.abortReason) await this.readAll()
     } catch (error) {
       if (error instanceof ConfigError) refused = error
@@ -158,6 +171,7 @@ export class Backfill {
     } finally {
       clearInterval(linger)
       await this.dispatcher?.idle()
+      await this.pool?.close()
       options.signal?.removeEventListener('abort', onAbort)
     }
     // Data that is not what the checkpoint covers: nothing was sent, and the checkpoint stays as it was.
@@ -230,7 +244,7 @@ export class Backfill {
       limiter: new AdaptiveLimiter(options.concurrency),
       retry: options.retry,
       ledger,
-      send: (route, events) => this.send(route, events),
+      send: (route, items) => this.send(route, items),
       settled: () => this.checkpointNow(),
       onFailure: (error) => this.abort((error as Error).message)
     }))
@@ -287,9 +301,21 @@ export class Backfill {
     }
   }
 
-  private async send(route: Route, events: SegmentEvent[]) {
+  private async send(route: Route, items: Item[]): Promise<Outcome[]> {
+    if (this.pool) {
+      const texts = items.map(({ record }) => (record.content.kind === 'event' ? record.content.text : ''))
+      const answer = await this.pool.send(route.index, texts)
+      this.requests += answer.requests
+      this.throttledResponses += answer.throttled
+      return answer.outcomes
+    }
     try {
-      return await deliver(this.options.destination, this.settings, route, events)
+      return await deliver(
+        this.options.destination,
+        this.settings,
+        route.subscription,
+        items.map((item) => item.event)
+      )
     } finally {
       this.countResponses()
     }

@@ -359,3 +359,26 @@ describe('the runner knows no Listrak', () => {
     }
   })
 })
+
+describe('worker threads', () => {
+  it('deliver through workers exactly what the main thread delivers', async () => {
+    const dir = workDir()
+    const { file } = writeMixedExport(dir, 600)
+    const deliveredWith = (workers: number) =>
+      withSimulator({}, async (simulator) => {
+        const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
+        const recipe = {
+          module: require.resolve('../../src/cli/destination-loader'),
+          exportName: 'loadDefinition',
+          args: ['actions-listrak-cross-channel', endpoints]
+        }
+        const report = await runBackfill(
+          backfillOptions(simulator, workDir(), [file], workers > 0 ? { workers: { count: workers, recipe } } : {})
+        )
+        return { journal: delivered(simulator.state.journal), counts: report.counts, requests: report.requests > 0 }
+      })
+    const alone = await deliveredWith(0)
+    expect(alone.journal.length).toBeGreaterThan(400)
+    expect(await deliveredWith(2)).toEqual(alone)
+  })
+})

@@ -1,0 +1,80 @@
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { Outcome } from './deliver'
+import { RunFailure } from './preflight'
+import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker'
+
+/**
+ * How a worker thread builds the same destination definition as the main thread: functions do not cross
+ * threads, so it requires `module` and calls its `exportName` with `args` (the CLI's loader, with the
+ * destination's slug and endpoints).
+ */
+export interface DefinitionRecipe {
+  module: string
+  exportName: string
+  args: unknown[]
+}
+
+export interface WorkerAnswer {
+  outcomes: Outcome[]
+  requests: number
+  throttled: number
+}
+
+interface Pending {
+  resolve(answer: WorkerAnswer): void
+  reject(error: Error): void
+}
+
+/** The worker's script beside this one; run from the TypeScript sources (tests), it needs ts-node too. */
+function workerScript(): { file: string; execArgv: string[] } {
+  const extension = path.extname(__filename)
+  const file = path.join(__dirname, `worker${extension}`)
+  return { file, execArgv: extension === '.ts' ? ['--require', 'ts-node/register/transpile-only'] : [] }
+}
+
+/** Worker threads that run onBatch; each batch goes to the worker with the fewest batches in hand. */
+export class WorkerPool {
+  private readonly workers: { worker: Worker; pending: Map<number, Pending> }[]
+  private nextId = 0
+  private failure: Error | undefined
+
+  constructor(count: number, init: WorkerInit) {
+    const { file, execArgv } = workerScript()
+    this.workers = Array.from({ length: count }, () => {
+      const worker = new Worker(file, { workerData: init, execArgv })
+      const pending = new Map<number, Pending>()
+      worker.on('message', (response: WorkerResponse) => {
+        const waiting = pending.get(response.id)
+        pending.delete(response.id)
+        if (!waiting) return
+        if ('error' in response) {
+          const { name, message } = response.error
+          waiting.reject(name === 'RunFailure' ? new RunFailure(message) : new Error(message))
+        } else waiting.resolve(response)
+      })
+      const fail = (error: Error) => {
+        this.failure ??= new RunFailure(`A worker thread failed: ${error.message}`)
+        for (const waiting of pending.values()) waiting.reject(this.failure)
+        pending.clear()
+      }
+      worker.on('error', fail)
+      worker.on('exit', (code) => code !== 0 && fail(new Error(`it exited with code ${code}`)))
+      return { worker, pending }
+    })
+  }
+
+  send(subscription: number, texts: string[]): Promise<WorkerAnswer> {
+    if (this.failure) return Promise.reject(this.failure)
+    const least = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      least.pending.set(id, { resolve, reject })
+      least.worker.postMessage({ id, subscription, texts } satisfies WorkerRequest)
+    })
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()))
+  }
+}
