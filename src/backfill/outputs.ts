@@ -32,3 +32,15 @@ export function checkNotAnInput(file: string, what: string, inputs: string[]): v
     )
   }
 }
+
+/** Two outputs of a run never share a file (the checkpoint and the dead letters, say). */
+export function checkDistinct(outputs: { path: string; what: string }[]): void {
+  const seen = new Map<string, string>()
+  for (const { path: file, what } of outputs) {
+    const resolved = path.resolve(file)
+    const other = seen.get(resolved)
+    if (other)
+      throw new ConfigError(`${what} and ${other} are the same file, ${file}. Pass another path for one of them.`)
+    seen.set(resolved, what)
+  }
+}

@@ -17,7 +17,7 @@ import type { RunIdentity } from './identity'
 import { emptyCounts, Ledger } from './ledger'
 import type { LedgerCounts, Position } from './ledger'
 import { AdaptiveLimiter } from './limiter'
-import { checkNotAnInput, checkWritable } from './outputs'
+import { checkDistinct, checkNotAnInput, checkWritable } from './outputs'
 import { checkAccount, checkInstance } from './preflight'
 import { readRecords } from './reading'
 import type { SourceRecord } from './reading'
@@ -65,7 +65,7 @@ export interface BackfillReport {
   outcome: 'completed' | 'aborted' | 'already-complete'
   abortReason?: string
   counts: BackfillCounts
-  resume?: { after: Position | null; alreadyFinished: number; inFlightAtCrash: number }
+  resume?: { after: Position | null; alreadyFinished: number; unfinishedAtCrash: number }
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
   throttled: number
@@ -204,6 +204,7 @@ export class Backfill {
       ...(options.outputs ?? [])
     ]
     for (const { path, what } of outputs) checkNotAnInput(path, what, options.inputs)
+    checkDistinct(outputs)
     for (const { path, what } of outputs) await checkWritable(path, what)
 
     const saved = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
@@ -386,7 +387,7 @@ export class Backfill {
       abortReason: this.abortReason,
       counts,
       resume: checkpoint
-        ? { after: checkpoint.position, alreadyFinished: readBefore, inFlightAtCrash: checkpoint.inFlight }
+        ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,
       requests: this.requests,
       throttled: this.throttledResponses,

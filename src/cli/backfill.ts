@@ -115,7 +115,7 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   )
   if (report.resume) {
     lines.push(
-      `  resumed from a checkpoint: ${number.format(report.resume.alreadyFinished)} events finished before; up to ${number.format(report.resume.inFlightAtCrash)} in flight then were sent again`
+      `  resumed from a checkpoint: ${number.format(report.resume.alreadyFinished)} events finished before; ${number.format(report.resume.unfinishedAtCrash)} read and unfinished then went again (those already sent may arrive twice: at most concurrency x batch size)`
     )
   }
   return `${lines.join('\n')}\n`
