@@ -210,6 +210,23 @@ describe('outputs are checked before anything is sent', () => {
   })
 })
 
+describe('outputs never share a file', () => {
+  it('refuses a checkpoint that is the dead-letter file', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 5)
+    const same = path.join(dir, 'state.json')
+    const run = await runCli(
+      ['backfill', '--config', writeConfig(dir), '--checkpoint', same, '--dead-letter', same, file],
+      {
+        env
+      }
+    )
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(/the dead-letter file and the checkpoint are the same file/)
+    expect(simulator.state.journal).toHaveLength(0)
+  })
+})
+
 describe('failures of the whole run stop it', () => {
   it('stops at the first batch when the API refuses every request with a 404, dead-lettering nothing, and resumes later', async () => {
     let down = true
