@@ -222,7 +222,7 @@ describe('outputs never share a file', () => {
       }
     )
     expect(run.status).toBe(2)
-    expect(run.stderr).toMatch(/the dead-letter file and the checkpoint are the same file/)
+    expect(run.stderr).toMatch(/the checkpoint and the dead-letter file are the same file/)
     expect(simulator.state.journal).toHaveLength(0)
   })
 })
