@@ -29,6 +29,8 @@ interface Measurement {
   ms: number
   eventsPerSecond: number
   maxRssMb: number
+  /** CPU time (user + system, every thread) per event, in microseconds. */
+  cpuUsPerEvent: number
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -70,7 +72,10 @@ async function startSimulator(config: object): Promise<{ apiUrl: string; tokenUr
 }
 
 /** Runs a node script with the RSS preload; returns its stdout and peak RSS. */
-function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; maxRssMb: number }> {
+function measure(
+  args: string[],
+  env: NodeJS.ProcessEnv = {}
+): Promise<{ stdout: string; maxRssMb: number; cpuUs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', preload, ...args], { env: { ...process.env, ...env } })
     let stdout = ''
@@ -80,15 +85,15 @@ function measure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout:
     child.on('exit', (code) => {
       const rss = /BENCH_MAX_RSS_KB (\d+)/.exec(stderr)
       if (!rss || (code !== 0 && code !== 3)) return reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))
-      resolve({ stdout, maxRssMb: Number(rss[1]) / 1024 })
+      resolve({ stdout, maxRssMb: Number(rss[1]) / 1024, cpuUs: Number(/BENCH_CPU_US (\d+)/.exec(stderr)?.[1] ?? 0) })
     })
   })
 }
 
 async function baseline(script: string, args: string[]): Promise<Measurement> {
-  const { stdout, maxRssMb } = await measure([path.join(build, script), ...args])
+  const { stdout, maxRssMb, cpuUs } = await measure([path.join(build, script), ...args])
   const { events, ms } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { events: number; ms: number }
-  return { events, ms, eventsPerSecond: (events * 1000) / ms, maxRssMb }
+  return { events, ms, eventsPerSecond: (events * 1000) / ms, maxRssMb, cpuUsPerEvent: cpuUs / events }
 }
 
 interface BackfillRun extends Measurement {
@@ -106,7 +111,7 @@ async function backfill(
     concurrency: CONCURRENCY
   })
   const report = path.join(work, 'report.json')
-  const { maxRssMb } = await measure(
+  const { maxRssMb, cpuUs } = await measure(
     [
       cli,
       'backfill',
@@ -135,6 +140,7 @@ async function backfill(
     ms: result.durationMs,
     eventsPerSecond: (result.counts.subscriptions.Orders.accepted * 1000) / result.durationMs,
     maxRssMb,
+    cpuUsPerEvent: cpuUs / result.counts.subscriptions.Orders.accepted,
     requests: result.requests,
     throttled: result.throttled
   }
@@ -158,6 +164,7 @@ async function repeat<T extends Measurement>(
   return {
     ...chosen,
     maxRssMb: median(results.map((result) => result.maxRssMb)),
+    cpuUsPerEvent: median(results.map((result) => result.cpuUsPerEvent)),
     runs: results.map((result) => Math.round(result.eventsPerSecond))
   }
 }
@@ -236,6 +243,7 @@ async function main(): Promise<void> {
     runs,
     stages: { floor, handWritten: hand, backfill: full, dryRun: dry, backfill100k: hundredK, rateLimited },
     ratios: {
+      backfillCpuOverHandWritten: full.cpuUsPerEvent / hand.cpuUsPerEvent,
       backfillOverFloor: full.eventsPerSecond / floor.eventsPerSecond,
       backfillOverHandWritten: full.eventsPerSecond / hand.eventsPerSecond,
       dryRunOverFloor: dry.eventsPerSecond / floor.eventsPerSecond
@@ -251,30 +259,38 @@ async function main(): Promise<void> {
 
   const n = (value: number) => Math.round(value).toLocaleString('en-US')
   const pct = (value: number) => `${(value * 100).toFixed(1)}%`
-  const rows: [string, string, string][] = [
-    ['1. floor (read, split, JSON.parse)', n(floor.eventsPerSecond), floor.maxRssMb.toFixed(0)],
-    ['2. hand-written pipeline', n(hand.eventsPerSecond), hand.maxRssMb.toFixed(0)],
-    ['3. listrak backfill', n(full.eventsPerSecond), full.maxRssMb.toFixed(0)],
-    ['4. listrak backfill --dry-run', n(dry.eventsPerSecond), dry.maxRssMb.toFixed(0)],
-    [`5. rate-limited (capacity ${n(capacity)}/s)`, n(rateLimited.eventsPerSecond), rateLimited.maxRssMb.toFixed(0)],
-    ['6. listrak backfill, 100k events', n(hundredK.eventsPerSecond), hundredK.maxRssMb.toFixed(0)]
+  const row = (label: string, m: Measurement): string[] => [
+    label,
+    n(m.eventsPerSecond),
+    m.cpuUsPerEvent.toFixed(1),
+    m.maxRssMb.toFixed(0)
   ]
+  const rows = [
+    row('1. floor (read, split, JSON.parse)', floor),
+    row('2. hand-written pipeline', hand),
+    row('3. listrak backfill', full),
+    row('4. listrak backfill --dry-run', dry),
+    row(`5. rate-limited (capacity ${n(capacity)}/s)`, rateLimited),
+    row('6. listrak backfill, 100k events', hundredK)
+  ]
+  const goal = (met: boolean, text: string) => `${text}: ${met ? 'met' : 'not met'}`
   const lines = [
     `${events.toLocaleString('en-US')} events, median of ${runs} runs; ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGb} GiB, Node ${process.version}`,
     '',
-    '| stage | events/s | peak RSS (MB) |',
-    '| --- | ---: | ---: |',
+    '| stage | events/s | CPU µs/event | peak RSS (MB) |',
+    '| --- | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     '| ratio | measured | goal |',
     '| --- | ---: | --- |',
     `| 3/1 backfill / floor | ${report.ratios.backfillOverFloor.toFixed(2)} | |`,
-    `| 3/2 backfill / hand-written | ${report.ratios.backfillOverHandWritten.toFixed(2)} | >= 0.70 |`,
+    `| 3/2 backfill / hand-written | ${report.ratios.backfillOverHandWritten.toFixed(2)} | ${goal(report.ratios.backfillOverHandWritten >= 0.7, '>= 0.70')} |`,
+    `| 3/2 CPU per event, backfill / hand-written | ${report.ratios.backfillCpuOverHandWritten.toFixed(2)} | ${goal(report.ratios.backfillCpuOverHandWritten <= 2, '<= 2')} |`,
     `| 4/1 dry run / floor | ${report.ratios.dryRunOverFloor.toFixed(2)} | |`,
-    `| rate-limited goodput / capacity | ${pct(report.rateLimited.goodput)} | >= 90% |`,
-    `| rate-limited share of requests answered 429 | ${pct(report.rateLimited.share429)} | <= 5% |`,
-    `| peak RSS at ${events.toLocaleString('en-US')} events | ${full.maxRssMb.toFixed(0)} MB | <= 200 MB |`,
-    `| peak RSS growth from 100k | ${pct(report.memory.growth)} | <= 10% |`
+    `| rate-limited goodput / capacity | ${pct(report.rateLimited.goodput)} | ${goal(report.rateLimited.goodput >= 0.9, '>= 90%')} |`,
+    `| rate-limited share of requests answered 429 | ${pct(report.rateLimited.share429)} | ${goal(report.rateLimited.share429 <= 0.05, '<= 5%')} |`,
+    `| peak RSS at ${events.toLocaleString('en-US')} events | ${full.maxRssMb.toFixed(0)} MB | ${goal(full.maxRssMb <= 200, '<= 200 MB')} |`,
+    `| peak RSS growth from 100k | ${pct(report.memory.growth)} | ${goal(report.memory.growth <= 0.1, '<= 10% (flat with size)')} |`
   ]
   process.stdout.write(`${lines.join('\n')}\n\nwritten to ${values.out}\n`)
 }
