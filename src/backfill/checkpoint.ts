@@ -25,7 +25,7 @@ const checkpointSchema = z.object({
   runId: z.string(),
   identity: z.object({
     mode: z.enum(['real', 'dry']),
-    configuration: z.string(),
+    configuration: z.object({ settings: z.string(), subscriptions: z.string() }),
     inputs: z.array(inputIdentitySchema)
   }),
   /** Every record up to and including this one is finished. */

@@ -27,21 +27,28 @@ export type DeadLetter = { deadLetter: DeadLetterInfo } & ({ raw: string } | { r
 
 export type NewDeadLetter = { deadLetter: Omit<DeadLetterInfo, 'run'> } & ({ raw: string } | { rawBase64: string })
 
-/** The run that wrote a dead-letter file, from its first line; undefined when it is empty or has none. */
-async function runOf(path: string): Promise<string | undefined> {
+const keyOf = ({ file, seq, subscription }: Pick<DeadLetterInfo, 'file' | 'seq' | 'subscription'>): string =>
+  `${file}\u0000${seq}\u0000${subscription ?? ''}`
+
+/**
+ * What a dead-letter file holds: the run that wrote it (from its first line; undefined when it is empty,
+ * '' when that line is not a dead letter of this tool) and the key of every letter in it.
+ */
+async function contentOf(path: string): Promise<{ run: string | undefined; keys: Set<string> }> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
-  try {
-    for await (const line of lines) {
-      try {
-        return (JSON.parse(line) as { deadLetter?: { run?: string } }).deadLetter?.run ?? ''
-      } catch {
-        return ''
-      }
+  let run: string | undefined
+  const keys = new Set<string>()
+  for await (const line of lines) {
+    let info: DeadLetterInfo | undefined
+    try {
+      info = (JSON.parse(line) as { deadLetter?: DeadLetterInfo }).deadLetter
+    } catch {
+      // not a dead letter of this tool
     }
-    return undefined
-  } finally {
-    lines.close()
+    run ??= info?.run ?? ''
+    if (info) keys.add(keyOf(info))
   }
+  return { run, keys }
 }
 
 /**
@@ -53,11 +60,16 @@ export class DeadLetterWriter {
   private stream: WriteStream | undefined
   count = 0
 
-  /** The file is created with the first dead letter, so a clean run leaves none behind. `open` checks it first. */
+  /**
+   * The file is created with the first dead letter, so a clean run leaves none behind. `open` checks it
+   * first. `written` holds the letters a resumed run wrote before its crash beyond its checkpoint: read
+   * again, their records are not written twice.
+   */
   constructor(
     readonly path: string,
     private readonly runId: string,
-    private readonly onError: (error: Error) => void
+    private readonly onError: (error: Error) => void,
+    private readonly written = new Set<string>()
   ) {}
 
   /**
@@ -74,20 +86,23 @@ export class DeadLetterWriter {
       (stats) => stats.size,
       () => 0
     )
+    let written: Set<string> | undefined
     if (size > 0) {
-      const owner = await runOf(path)
+      const { run: owner, keys } = await contentOf(path)
       if (owner !== undefined && owner === run.replaces) await truncate(path)
-      else if (owner === undefined || owner !== run.resumes) {
+      else if (owner !== undefined && owner === run.resumes) written = keys
+      else {
         throw new ConfigError(
           `The dead-letter file ${path} holds dead letters of another run, and a run never appends to another's. Replay them with 'listrak backfill --config … ${path} --dead-letter NEW.ndjson', move the file away, or pass another --dead-letter.`
         )
       }
     }
-    return new DeadLetterWriter(path, run.id, onError)
+    return new DeadLetterWriter(path, run.id, onError, written)
   }
 
   write(letter: NewDeadLetter): void {
     this.count++
+    if (this.written.size > 0 && this.written.delete(keyOf(letter.deadLetter))) return
     if (!this.stream) {
       this.stream = createWriteStream(this.path, { flags: 'a' })
       this.stream.on('error', this.onError)

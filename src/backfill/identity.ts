@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, hash, randomUUID } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import path from 'node:path'
 import type { Destination, JSONObject } from '@segment/actions-core'
@@ -9,8 +9,8 @@ import type { SubscriptionConfig } from './config'
 export interface RunIdentity {
   /** Dry runs keep state of their own: a dry run never resumes or completes a real run. */
   mode: 'real' | 'dry'
-  /** A hash of the destination, its settings without secrets, and the subscriptions. */
-  configuration: string
+  /** Hashes of the destination with its settings (secrets left out), and of the subscriptions. */
+  configuration: { settings: string; subscriptions: string }
   inputs: InputIdentity[]
 }
 
@@ -29,7 +29,7 @@ export function configurationHash(
   destination: Destination<any>,
   settings: JSONObject,
   subscriptions: SubscriptionConfig[]
-): string {
+): RunIdentity['configuration'] {
   const fields = (destination.definition.authentication?.fields ?? {}) as Record<string, { type?: string }>
   const visible = Object.fromEntries(
     Object.entries(settings)
@@ -42,7 +42,10 @@ export function configurationHash(
     partnerAction,
     mapping
   }))
-  return sha256(JSON.stringify({ destination: destination.name, settings: visible, subscriptions: triggers }))
+  return {
+    settings: sha256(JSON.stringify({ destination: destination.name, settings: visible })),
+    subscriptions: sha256(JSON.stringify(triggers))
+  }
 }
 
 export async function inputIdentity(file: string): Promise<InputIdentity> {
@@ -72,13 +75,16 @@ export async function inputIdentity(file: string): Promise<InputIdentity> {
  * `checkpointPath` names the file in the message.
  */
 export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPath: string): string | undefined {
-  const fix = `Start over with --restart (the checkpoint and its dead letters are replaced), or use another --checkpoint file.`
+  const fix = `Another run? Give it its own --checkpoint (and --dead-letter). To redo this run from the start instead, add --restart (its dead letters are replaced).`
   const intro = `The checkpoint ${checkpointPath} cannot resume this run:`
   if (saved.mode !== current.mode) {
     return `${intro} it belongs to a ${saved.mode === 'dry' ? 'dry run' : 'real run'}, and this is a ${current.mode === 'dry' ? 'dry run' : 'real run'}; dry runs keep their own state. ${fix}`
   }
-  if (saved.configuration !== current.configuration) {
-    return `${intro} it was written for another configuration (the destination, its settings or its subscriptions differ). ${fix}`
+  if (saved.configuration.settings !== current.configuration.settings) {
+    return `${intro} it was written for other settings of the destination (another account, say: the client id differs, or another setting). ${fix}`
+  }
+  if (saved.configuration.subscriptions !== current.configuration.subscriptions) {
+    return `${intro} it was written for other subscriptions (their names, triggers or mappings differ). ${fix}`
   }
   const names = (inputs: InputIdentity[]) => inputs.map((input) => input.path).join(', ')
   if (
@@ -101,14 +107,12 @@ export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPat
 }
 
 /**
- * A cheap fingerprint of one record's text, summed over the records a resume skips to check that they
- * are the ones the checkpoint covered (stdin has no other identity). Every fourth character and the
- * length: enough to tell other data, at a fraction of a full hash's cost.
+ * A fingerprint of one record as read (48 bits of its SHA-1), summed over the records a resume skips to
+ * check that they are the ones the checkpoint covered: stdin has no other identity, and a file may change
+ * between its first and last megabyte.
  */
-export function recordChecksum(text: string): number {
-  let hash = 0x811c9dc5 ^ text.length
-  for (let i = 0; i < text.length; i += 4) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return hash >>> 0
+export function recordChecksum(content: string | Buffer): number {
+  return hash('sha1', content, 'buffer').readUIntLE(0, 6)
 }
 
 /** Sums of checksums stay exact integers: modulo 2^48. */

@@ -286,6 +286,6 @@ export function totalsOf(counts: LedgerCounts): { accepted: number; rejected: nu
 export function checksumOf(record: SourceRecord): number {
   const { content } = record
   if (content.kind === 'event') return recordChecksum(content.text)
-  if (content.kind === 'unreadable') return recordChecksum(content.raw.toString('latin1'))
+  if (content.kind === 'unreadable') return recordChecksum(content.raw)
   return recordChecksum('')
 }

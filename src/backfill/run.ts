@@ -117,6 +117,8 @@ export class Backfill {
   private totalBytes: number | undefined
   private startedAt = Date.now()
   private complete = false
+  /** Records beyond the checkpoint's watermark: none when a completed run is read again on the same data. */
+  private opened = 0
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
@@ -147,9 +149,6 @@ export class Backfill {
     this.startedAt = Date.now()
     const { options } = this
     const checkpoint = await this.prepare()
-    // stdin has no identity but its content: a completed run's records are read again and checked.
-    const readAgain = checkpoint?.complete && options.inputs.includes('-')
-    if (checkpoint?.complete && !readAgain) return this.report('already-complete', checkpoint)
 
     const onAbort = () => this.abort('interrupted')
     options.signal?.addEventListener('abort', onAbort)
@@ -182,7 +181,9 @@ export class Backfill {
       this.complete = false
     })
     await this.deadLetters?.close().catch(() => undefined)
-    return this.report(this.abortReason ? 'aborted' : readAgain ? 'already-complete' : 'completed', checkpoint)
+    // A completed run's data read again, checked, and found to hold nothing new: nothing to do.
+    const nothingNew = checkpoint?.complete && this.ledger?.pending === 0 && this.opened === 0
+    return this.report(this.abortReason ? 'aborted' : nothingNew ? 'already-complete' : 'completed', checkpoint)
   }
 
   /** Everything checked before the first record is read: the run's identity, its checkpoint, its outputs. */
@@ -214,8 +215,6 @@ export class Backfill {
       if (problem) throw new ConfigError(problem)
       this.runId = checkpoint.runId
     }
-    if (checkpoint?.complete && !options.inputs.includes('-')) return checkpoint
-
     this.deadLetters = await DeadLetterWriter.open(
       options.deadLetterPath,
       { id: this.runId, resumes: checkpoint?.runId, replaces: options.restart ? saved?.runId : undefined },
@@ -278,6 +277,7 @@ export class Backfill {
       return
     }
     const ledger = this.ledger as Ledger
+    this.opened++
     const ticket = ledger.open(record)
     const doneBefore = resume.doneBefore(record)
     if (doneBefore === -1) {

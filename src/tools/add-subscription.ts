@@ -46,6 +46,17 @@ export function addSubscription(
       `${options.source}: ${clash.key} is named "${entry.name}" already; give the new subscription another name with --name NAME.`
     )
   }
+  // The same trigger to the same event configuration would send every event it matches twice.
+  const twin = existing.subscriptions.find(
+    (subscription) =>
+      subscription.subscribe === entry.subscribe &&
+      JSON.stringify(subscription.mapping.eventUID) === JSON.stringify(entry.mapping.eventUID)
+  )
+  if (twin) {
+    throw new ConfigError(
+      `${options.source}: ${twin.key} ("${twin.name}") already sends the events of ${entry.subscribe} to this event configuration; a second subscription would send each of them twice. Edit ${twin.key} instead.`
+    )
+  }
   const subscriptions = [...(first ? [first] : (file.subscriptions as unknown[])), entry]
   // `subscriptions` takes the place of `subscription`, so the file reads in the same order as before.
   const config = Object.fromEntries(

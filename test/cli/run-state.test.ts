@@ -42,7 +42,7 @@ describe("a run's identity", () => {
     const again = await backfill(dir, ['--checkpoint', checkpoint, '--config', config, file])
     expect(again.status).toBe(2)
     expect(again.stderr).toMatch(
-      /is not the file it was written for .*a new export under the same name\? Start over with --restart/
+      /is not the file it was written for .*a new export under the same name\? Another run\? Give it its own --checkpoint .* add --restart/
     )
     expect(simulator.state.journal).toHaveLength(40)
 
@@ -52,6 +52,23 @@ describe("a run's identity", () => {
     const rerun = await runCli(['backfill', '--checkpoint', checkpoint, '--config', config, file], { env })
     expect(rerun.stdout).toMatch(/Nothing to do/)
     expect(simulator.state.journal).toHaveLength(100)
+  })
+
+  it('reads a completed run again before saying there is nothing to do: a change inside the file is refused', async () => {
+    const dir = workDir()
+    // Over 2 MB: its first and last megabyte leave a middle that only reading it again can check.
+    const { file } = writeExport(dir, 3000)
+    const checkpoint = path.join(dir, 'cp.json')
+    const config = writeConfig(dir, { batching: { size: 1000 } })
+    expect((await backfill(dir, ['--checkpoint', checkpoint, '--config', config, file])).status).toBe(0)
+    // The same size, the same first and last megabyte: one order id changed in the middle.
+    const text = readFileSync(file, 'utf8')
+    const at = text.indexOf('ORD-', text.length / 2) + 4
+    writeFileSync(file, `${text.slice(0, at)}${text[at] === '9' ? '8' : '9'}${text.slice(at + 1)}`)
+    const again = await backfill(dir, ['--checkpoint', checkpoint, '--config', config, file])
+    expect(again.status).toBe(2)
+    expect(again.stderr).toMatch(/does not hold the records the checkpoint covers/)
+    expect(simulator.state.journal).toHaveLength(3000)
   })
 
   it('takes ./export.ndjson for export.ndjson, and refuses a checkpoint of another configuration', async () => {
@@ -66,7 +83,7 @@ describe("a run's identity", () => {
     const other = writeConfig(dir, { subscriptions: instance.slice(0, 1) }, 'other.json')
     const refused = await backfill(dir, ['--checkpoint', checkpoint, '--config', other, file])
     expect(refused.status).toBe(2)
-    expect(refused.stderr).toMatch(/written for another configuration/)
+    expect(refused.stderr).toMatch(/written for other subscriptions \(their names, triggers or mappings differ\)/)
     expect(simulator.state.journal).toHaveLength(10)
   })
 
@@ -83,11 +100,20 @@ describe("a run's identity", () => {
       input: `${lines.join('\n')}\n`
     })
     expect(same.stdout).toMatch(/Nothing to do/)
+    // The same records and more: the new ones are sent, the others are not sent again.
+    const more = [...exportLines({ count: 5, seed: 4321 })]
+    const longer = await backfill(
+      dir,
+      ['--checkpoint', checkpoint, '--config', config],
+      `${[...lines, ...more].join('\n')}\n`
+    )
+    expect(longer.status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(35)
     const other = [...exportLines({ count: 30, seed: 1234 })].join('\n')
     const refused = await backfill(dir, ['--checkpoint', checkpoint, '--config', config], other)
     expect(refused.status).toBe(2)
     expect(refused.stderr).toMatch(/stdin does not hold the records the checkpoint covers/)
-    expect(simulator.state.journal).toHaveLength(30)
+    expect(simulator.state.journal).toHaveLength(35)
   })
 
   it('keeps a dry run apart: it never completes a real run, and the real run sends everything', async () => {
@@ -302,6 +328,8 @@ describe('crash semantics', () => {
     lines[1499] = lines[9]
     lines[2949] = lines[19]
     lines[2500] = lines[1200]
+    // Unreadable lines: dead-lettered once each, however the kills fall.
+    for (const at of [380, 420, 700, 1800, 2210]) lines[at] = `{"broken": ${at}`
     const file = path.join(dir, 'export.ndjson')
     writeFileSync(file, `${lines.join('\n')}\n`)
     const concurrency = 4
@@ -309,7 +337,7 @@ describe('crash semantics', () => {
     const config = writeConfig(dir, { concurrency, batching: { size: batchSize } })
     const checkpoint = path.join(dir, 'cp.json')
     const orderOf = (line: string) => (JSON.parse(line) as { properties: { order_id: string } }).properties.order_id
-    const orderIds = new Set(lines.map(orderOf))
+    const orderIds = new Set(lines.filter((line) => !line.startsWith('{"broken"')).map(orderOf))
 
     const args = ['--checkpoint', checkpoint, '--config', config, '--dead-letter', path.join(dir, 'dl.ndjson'), file]
     // Where each run's arrivals start in the journal: runs 2, 3 and 4 resume after a kill.
@@ -323,7 +351,9 @@ describe('crash semantics', () => {
       await exited
     }
     starts.push(simulator.state.journal.length)
-    expect((await backfill(dir, args.slice(0, -3).concat(file))).status).toBe(0)
+    expect((await backfill(dir, args.slice(0, -3).concat(file))).status).toBe(3)
+    const letters = readDeadLetters(path.join(dir, 'dl.ndjson'))
+    expect(letters.map((letter) => letter.deadLetter.seq).sort((a, b) => a - b)).toEqual([381, 421, 701, 1801, 2211])
     starts.push(simulator.state.journal.length)
 
     const journal = simulator.state.journal.map((entry) => entry.dataFields.orderId)

@@ -493,9 +493,25 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
     expect(preview.stdout).toMatch(/3 events: 3 would be sent, 0 rejected, 0 match no subscription\./)
   })
 
-  it('adds a named subscription to a configuration of several, leaving the others as they were', async () => {
+  it('refuses a subscription that would send the events of another one a second time', async () => {
     const config = path.join(dir, 'backfill.json')
     writeFileSync(config, example)
+    const run = await runCli(
+      ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, '--name', 'Again', ...api],
+      { env }
+    )
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(
+      /subscriptions\[2\] \("Sign-ups"\) already sends the events of type = "identify" to this event configuration/
+    )
+    expect(readFileSync(config, 'utf8')).toBe(example)
+  })
+
+  it('adds a named subscription to a configuration of several, leaving the others as they were', async () => {
+    const config = path.join(dir, 'backfill.json')
+    // The example without its sign-up subscription, which the new one would repeat.
+    const twoOfThree = example.replace(/,\n    \{\n      "name": "Sign-ups"[\s\S]*?\n    \}\n  \]/, '\n  ]')
+    writeFileSync(config, twoOfThree)
     const run = await runCli(
       [
         'mapping',
@@ -513,16 +529,17 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
     )
     expect(run.status).toBe(0)
     expect(run.stdout).toBe('')
-    expect(run.stderr).toContain(`Added "Identified" as subscriptions[3] of ${config}.`)
+    expect(run.stderr).toContain(`Added "Identified" as subscriptions[2] of ${config}.`)
     const text = readFileSync(config, 'utf8')
     const written = JSON.parse(text) as Written & Record<string, unknown>
-    const before = JSON.parse(example) as Written & Record<string, unknown>
-    expect(written.subscriptions.slice(0, 3)).toEqual(before.subscriptions)
-    expect(written.subscriptions[3]).toMatchObject({ name: 'Identified', subscribe: 'type = "identify"' })
+    const before = JSON.parse(twoOfThree) as Written & Record<string, unknown>
+    expect(before.subscriptions).toHaveLength(2)
+    expect(written.subscriptions.slice(0, 2)).toEqual(before.subscriptions)
+    expect(written.subscriptions[2]).toMatchObject({ name: 'Identified', subscribe: 'type = "identify"' })
     expect({ ...written, subscriptions: [] }).toEqual({ ...before, subscriptions: [] })
     // Laid out as the file was: the lines before the new entry are unchanged.
-    const end = example.lastIndexOf('    }\n  ],')
-    expect(text.slice(0, end)).toBe(example.slice(0, end))
+    const end = twoOfThree.lastIndexOf('    }\n  ],')
+    expect(text.slice(0, end)).toBe(twoOfThree.slice(0, end))
   })
 
   it('refuses a name the configuration has already, and suggests --name', async () => {
