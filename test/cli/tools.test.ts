@@ -510,7 +510,7 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
   it('adds a named subscription to a configuration of several, leaving the others as they were', async () => {
     const config = path.join(dir, 'backfill.json')
     // The example without its sign-up subscription, which the new one would repeat.
-    const twoOfThree = example.replace(/,\n    \{\n      "name": "Sign-ups"[\s\S]*?\n    \}\n  \]/, '\n  ]')
+    const twoOfThree = example.replace(/,\n {4}\{\n {6}"name": "Sign-ups"[\s\S]*?\n {4}\}\n {2}\]/, '\n  ]')
     writeFileSync(config, twoOfThree)
     const run = await runCli(
       [
