@@ -2,7 +2,9 @@ import type { AttributeType } from './contract'
 
 export type SchemaAttrs = Record<string, AttributeType>
 
-export type CoercionResult = { ok: true; dataFields: Record<string, string> } | { ok: false; message: string }
+/** `ignored`: the keys with a value that the schema does not have, left out of the event. */
+export type CoercionResult =
+  { ok: true; dataFields: Record<string, string>; ignored: string[] } | { ok: false; message: string }
 
 type Coerced = { ok: true; value: string } | { ok: false; reason: string }
 
@@ -126,11 +128,16 @@ function describe(value: unknown): string {
  */
 export function coerceDataFields(dataFields: Record<string, unknown> | undefined, schema: SchemaAttrs): CoercionResult {
   const coerced: Record<string, string> = {}
-  if (!dataFields) return { ok: true, dataFields: coerced }
+  const ignored: string[] = []
+  if (!dataFields) return { ok: true, dataFields: coerced, ignored }
   for (const key of Object.keys(dataFields)) {
     const value = dataFields[key]
+    if (value === null || value === undefined) continue
     // Not Object.hasOwn: it is ES2022, and Segment's monorepo compiles with lib es2020.
-    if (value === null || value === undefined || !Object.prototype.hasOwnProperty.call(schema, key)) continue
+    if (!Object.prototype.hasOwnProperty.call(schema, key)) {
+      ignored.push(key)
+      continue
+    }
     const type = schema[key]
     const result = coerceValue(type, value)
     if (!result.ok) {
@@ -144,5 +151,5 @@ export function coerceDataFields(dataFields: Record<string, unknown> | undefined
       Object.defineProperty(coerced, key, { value: result.value, enumerable: true, writable: true, configurable: true })
     else coerced[key] = result.value
   }
-  return { ok: true, dataFields: coerced }
+  return { ok: true, dataFields: coerced, ignored }
 }

@@ -105,7 +105,12 @@ async function sendToEvent(
       continue
     }
     const event: ListrakEvent = { identifiers: identifiers.identifiers, dataFields: dataFields.dataFields }
-    prepared.push({ index, event, json: JSON.stringify(event), warnings: identifiers.warnings })
+    // A mapped key the schema lacks (a typo, say) is left out, as Listrak would discard it: say so.
+    const ignored = dataFields.ignored.map(
+      (key) => `dataFields.${key} is not a field of the event configuration's schema; it was left out.`
+    )
+    const warnings = ignored.length > 0 ? [...identifiers.warnings, ...ignored] : identifiers.warnings
+    prepared.push({ index, event, json: JSON.stringify(event), warnings })
   }
 
   const maxBytes = payloads[indices[0]].batch_bytes ?? DEFAULT_BATCH_BYTES

@@ -28,6 +28,9 @@ export interface Instance {
   batchSizeKey?: string
 }
 
+/** The FQL parser's own words, unless they are a crash of its own (a TypeError), which help nobody. */
+const parserSays = (error: Error): string => (error instanceof TypeError ? '' : ` (the parser says: ${error.message})`)
+
 /** Most subscriptions in one instance: each is a bit of a 32-bit mask. */
 export const MAX_SUBSCRIPTIONS = 31
 
@@ -82,7 +85,7 @@ export function checkInstance(destination: AnyDestination, instance: Instance): 
     const parsed = parseFql(subscription.subscribe) as { error?: Error }
     if (parsed.error)
       problems.push(
-        `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} is not a trigger in Segment's subscription syntax, such as 'type = "track" and event = "Order Completed"' (the parser says: ${parsed.error.message})`
+        `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} is not a trigger in Segment's subscription syntax, such as 'type = "track" and event = "Order Completed"'${parserSays(parsed.error)}`
       )
     const fields = action.fields as Fields
     problems.push(...mappingProblems(key, subscription.mapping, fields))

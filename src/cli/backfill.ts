@@ -113,7 +113,7 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   lines.push(
     `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`
   )
-  if (report.resume) {
+  if (report.resume && report.outcome !== 'already-complete') {
     lines.push(
       `  resumed from a checkpoint: ${number.format(report.resume.alreadyFinished)} events finished before; ${number.format(report.resume.unfinishedAtCrash)} read and unfinished then went again (those already sent may arrive twice: at most concurrency x batch size)`
     )

@@ -102,6 +102,19 @@ describe('a backfill of a destination instance', () => {
       expect(report.counts.read).toBe(30)
     }))
 
+  it('counts as a warning a mapped data field the schema lacks (a typo), which is left out', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const file = path.join(dir, 'orders.ndjson')
+      writeFileSync(file, [...exportLines({ count: 10, seed: 5 })].join('\n'))
+      const dataFields = orders.mapping.dataFields as Record<string, JSONObject>
+      const { orderTotal, ...rest } = dataFields
+      const typo = { ...orders, mapping: { ...orders.mapping, dataFields: { ...rest, orderTotl: orderTotal } } }
+      const report = await runBackfill(backfillOptions(simulator, dir, [file], { subscriptions: [typo] }))
+      expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 10, warnings: 10 })
+      expect(simulator.state.journal.every((entry) => !('orderTotal' in entry.dataFields))).toBe(true)
+    }))
+
   it('applies every mapping-kit directive: @case, @replace, @arrayPath, @json', () =>
     withSimulator(
       {

@@ -70,10 +70,11 @@ describe('coerceValue', () => {
 describe('coerceDataFields', () => {
   const schema = { orderId: 'String', itemCount: 'Int', placedAt: 'Date' } as const
 
-  it('keeps schema keys, drops unknown keys and empty values', () => {
+  it('keeps schema keys, drops unknown keys (naming them) and empty values', () => {
     expect(coerceDataFields({ orderId: 7, itemCount: '3', extra: 'x', placedAt: null }, schema)).toEqual({
       ok: true,
-      dataFields: { orderId: '7', itemCount: '3' }
+      dataFields: { orderId: '7', itemCount: '3' },
+      ignored: ['extra']
     })
   })
 
