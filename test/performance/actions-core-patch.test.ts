@@ -1,14 +1,15 @@
 /**
  * patches/@segment+actions-core+3.170.0.patch makes actions-core do less work per event (each path string
- * parsed once, copies built without `delete`). It must not change what actions-core does: these properties
- * compare the patched package with a pristine copy of the same version (the `actions-core-pristine` alias,
- * which patch-package leaves alone) over generated mappings and events.
+ * parsed once, copies built without `delete`, common types told without new strings). It must not change
+ * what actions-core does: these properties compare the patched package with a pristine copy of the same
+ * version (the `actions-core-pristine` alias, which patch-package leaves alone) over generated mappings
+ * and events.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import fc from 'fast-check'
-import { get, removeUndefined } from '@segment/actions-core'
+import { get, isDirective, realTypeOf, removeUndefined } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { transform, transformBatch } from '@segment/actions-core/mapping-kit'
 import * as pristine from 'actions-core-pristine'
@@ -217,6 +218,28 @@ describe('the patched actions-core', () => {
         }
       ),
       { numRuns: 3000 }
+    )
+  })
+
+  it('realTypeOf and isDirective: the same answers as the pristine ones, for JSON and for anything else', () => {
+    class Tagged {
+      get [Symbol.toStringTag]() {
+        return 'Tagged'
+      }
+    }
+    const others = [new Date(0), /a/, new Map(), new Set(), Symbol('s'), 1n, () => 1, new Tagged(), Object.create(null)]
+    const values = fc.oneof(
+      jsonText.map(parse),
+      mappingText.map(parse),
+      fc.constantFrom(...others),
+      fc.constantFrom(undefined, NaN, new String('a'), new Number(1), new Boolean(false))
+    )
+    fc.assert(
+      fc.property(values, (value) => {
+        expect(realTypeOf(value)).toBe(pristine.realTypeOf(value))
+        expect(isDirective(value)).toBe(pristine.isDirective(value))
+      }),
+      { numRuns: 2000 }
     )
   })
 
