@@ -21,8 +21,9 @@ export class MessageIdWindow {
 
   /** True when the id was seen recently; otherwise remembers it and returns false. */
   seen(id: string): boolean {
-    const hi = hash(id, 0x811c9dc5, 0x01000193)
-    const lo = hash(id, 0x9747b28c, 0x5bd1e995) || 1 // lo = 0 marks an empty slot
+    hashPair(id)
+    const [hi] = pair
+    const lo = pair[1] || 1 // lo = 0 marks an empty slot
     if (this.current.has(hi, lo) || this.previous.has(hi, lo)) return true
     if (this.current.size >= this.generationSize) {
       const recycled = this.previous
@@ -40,55 +41,67 @@ export class MessageIdWindow {
   }
 }
 
-function hash(text: string, seed: number, prime: number): number {
-  let h = seed >>> 0
+/** The last hashPair: [hi, lo]. One array for every call, so that hashing allocates nothing. */
+const pair = new Uint32Array(2)
+
+/** Both halves in one pass over the text: two FNV-1a-style hashes with different seeds and primes. */
+function hashPair(text: string): void {
+  let hi = 0x811c9dc5
+  let lo = 0x9747b28c
   for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, prime) >>> 0
+    const code = text.charCodeAt(i)
+    hi = Math.imul(hi ^ code, 0x01000193) >>> 0
+    lo = Math.imul(lo ^ code, 0x5bd1e995) >>> 0
   }
-  // A final avalanche so that the two seeds give independent-looking halves.
+  pair[0] = avalanche(hi)
+  pair[1] = avalanche(lo)
+}
+
+/** A final avalanche so that the two seeds give independent-looking halves. */
+function avalanche(h: number): number {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b) >>> 0
   h ^= h >>> 13
   return h >>> 0
 }
 
+/** Slot i is entries[2i] (hi) and entries[2i + 1] (lo): a probe reads one cache line, not two. */
 class HashTable {
   size = 0
-  private readonly his: Uint32Array
-  private readonly los: Uint32Array
+  private readonly entries: Uint32Array
   private readonly mask: number
 
   constructor(capacity: number) {
     const slots = 1 << Math.ceil(Math.log2(capacity * 2)) // load factor at most 1/2
     // Filled at once, so every page is resident from the start rather than as ids arrive.
-    this.his = new Uint32Array(slots).fill(0)
-    this.los = new Uint32Array(slots).fill(0)
+    this.entries = new Uint32Array(2 * slots).fill(0)
     this.mask = slots - 1
   }
 
   get bytes(): number {
-    return this.his.byteLength + this.los.byteLength
+    return this.entries.byteLength
   }
 
   has(hi: number, lo: number): boolean {
-    for (let slot = (hi ^ lo) & this.mask; ; slot = (slot + 1) & this.mask) {
-      if (this.los[slot] === 0) return false
-      if (this.his[slot] === hi && this.los[slot] === lo) return true
+    const { entries, mask } = this
+    for (let slot = (hi ^ lo) & mask; ; slot = (slot + 1) & mask) {
+      const stored = entries[2 * slot + 1]
+      if (stored === 0) return false
+      if (stored === lo && entries[2 * slot] === hi) return true
     }
   }
 
   add(hi: number, lo: number): void {
-    let slot = (hi ^ lo) & this.mask
-    while (this.los[slot] !== 0) slot = (slot + 1) & this.mask
-    this.his[slot] = hi
-    this.los[slot] = lo
+    const { entries, mask } = this
+    let slot = (hi ^ lo) & mask
+    while (entries[2 * slot + 1] !== 0) slot = (slot + 1) & mask
+    entries[2 * slot] = hi
+    entries[2 * slot + 1] = lo
     this.size++
   }
 
   clear(): void {
-    this.his.fill(0)
-    this.los.fill(0)
+    this.entries.fill(0)
     this.size = 0
   }
 }

@@ -248,7 +248,9 @@ export class Backfill {
       settled: () => this.checkpointNow(),
       onFailure: (error) => this.abort((error as Error).message)
     }))
-    const window = (options.concurrency + 1) * options.batch.size * Math.max(1, this.routes.length)
+    // Records read ahead of the acknowledgments: enough for every request slot and the batch filling up. A
+    // batch holds one subscription's events, so the window does not grow with the subscriptions.
+    const window = (options.concurrency + 1) * options.batch.size
     for await (const records of readRecords(
       options.inputs.map((path) => ({ path })),
       {

@@ -3,6 +3,7 @@ import type { WriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
+import { setFlagsFromString } from 'node:v8'
 import { Destination } from '@segment/actions-core'
 import { Backfill, ConfigError, startCaptureProxy, totalsOf } from '../backfill'
 import type { BackfillReport } from '../backfill'
@@ -64,6 +65,14 @@ function wholeNumber(value: string, option: string): number {
     throw new UsageError(`${option} must be a whole number from 0 to 64, got "${value}"`)
   return parsed
 }
+
+/**
+ * V8 lets the old generation grow to about 4 times what survived the last full GC before it collects
+ * again. A backfill promotes each in-flight event and drops it soon after, so that headroom fills with
+ * garbage: 75-100 MB of old space at the peak for 20-25 MB live. Growing by at most 3 times cuts peak RSS
+ * by about 40 MB for no CPU we could measure (README, "Performance"). V8 reads it at each full GC.
+ */
+const HEAP_GROWING_PERCENT = 200
 
 function positiveInteger(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined
@@ -150,6 +159,7 @@ export const backfillCommand: Command = {
       }
     })
     if (!values.config) throw new UsageError('--config is required: the backfill configuration file (see README).')
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
     const concurrency = positiveInteger(values.concurrency, '--concurrency')
     const batchSize = positiveInteger(values['batch-size'], '--batch-size')
     const workers = values.workers === undefined ? DEFAULT_WORKERS : wholeNumber(values.workers, '--workers')
