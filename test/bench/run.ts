@@ -8,7 +8,7 @@
  * full size. Prints a table of ratios measured in this run and writes it all to a JSON file.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -111,6 +111,9 @@ async function backfill(
     concurrency: CONCURRENCY
   })
   const report = path.join(work, 'report.json')
+  const deadLetters = path.join(work, 'dead-letters.ndjson')
+  // Each measured run is a run of its own: a run never appends to the dead letters of another.
+  rmSync(deadLetters, { force: true })
   const { maxRssMb, cpuUs } = await measure(
     [
       cli,
@@ -121,7 +124,7 @@ async function backfill(
       '--report',
       report,
       '--dead-letter',
-      path.join(work, 'dead-letters.ndjson'),
+      deadLetters,
       '--payloads',
       path.join(work, 'payloads.ndjson'),
       ...extra,
