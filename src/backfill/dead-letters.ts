@@ -58,7 +58,6 @@ async function contentOf(path: string): Promise<{ run: string | undefined; keys:
  */
 export class DeadLetterWriter {
   private stream: WriteStream | undefined
-  count = 0
 
   /**
    * The file is created with the first dead letter, so a clean run leaves none behind. `open` checks it
@@ -101,7 +100,6 @@ export class DeadLetterWriter {
   }
 
   write(letter: NewDeadLetter): void {
-    this.count++
     if (this.written.size > 0 && this.written.delete(keyOf(letter.deadLetter))) return
     if (!this.stream) {
       this.stream = createWriteStream(this.path, { flags: 'a' })
