@@ -29,7 +29,7 @@ const checkpointSchema = z.object({
     inputs: z.array(inputIdentitySchema)
   }),
   /** Every record up to and including this one is finished. */
-  position: z.object({ input: count, seq: count, end: count.optional() }).nullable(),
+  position: z.object({ input: count, seq: count }).nullable(),
   /** Per input, the sum of its records' checksums up to `position`: a resume checks the records it skips. */
   prefix: z.array(count),
   /** Records beyond `position` that are finished too, as [input, seq]. */

@@ -3,11 +3,10 @@ import type { DeadLetterWriter } from './dead-letters'
 import { addChecksum, recordChecksum } from './identity'
 import type { SourceRecord } from './reading/record'
 
-/** A record's place in the run: which input, which record, and the byte offset after it where reading can resume. */
+/** A record's place in the run: which input, which record. */
 export interface Position {
   input: number
   seq: number
-  end?: number
 }
 
 export interface SubscriptionCounts {
@@ -100,7 +99,7 @@ export class Ledger {
 
   /** Registers a record as read; returns the ticket that settles it. */
   open(record: SourceRecord): Ticket {
-    this.positions.push({ input: record.input, seq: record.seq, end: record.end })
+    this.positions.push({ input: record.input, seq: record.seq })
     this.matched.push(0)
     this.done.push(0)
     this.checksums.push(checksumOf(record))
@@ -174,7 +173,7 @@ export class Ledger {
     }
     const { watermark } = this
     return {
-      watermark: watermark ? { input: watermark.input, seq: watermark.seq, end: watermark.end } : null,
+      watermark: watermark ? { input: watermark.input, seq: watermark.seq } : null,
       prefix: [...this.prefix],
       finishedAfter,
       partlyFinished,

@@ -103,12 +103,10 @@ export async function writeCheckpoint(
 ): Promise<void> {
   const [input] = options.inputs
   let prefix = 0
-  let end: number | undefined
   for await (const records of readRecords([{ path: input }], { maxLineBytes: 1 << 20 })) {
     for (const record of records) {
       if (record.seq > state.seq) continue
       prefix = addChecksum(prefix, checksumOf(record))
-      end = record.end
     }
   }
   const checkpoint = {
@@ -119,7 +117,7 @@ export async function writeCheckpoint(
       configuration: configurationHash(options.destination, options.settings, options.subscriptions),
       inputs: [await inputIdentity(input)]
     },
-    position: state.seq > 0 ? { input: 0, seq: state.seq, end } : null,
+    position: state.seq > 0 ? { input: 0, seq: state.seq } : null,
     prefix: [prefix],
     finishedAfter: state.finishedAfter ?? [],
     partlyFinished: state.partlyFinished ?? [],

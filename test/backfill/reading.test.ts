@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { exportLines } from '../../scripts/sample-export'
-import { readRecords } from '../../src/backfill/reading'
 import type { SourceRecord } from '../../src/backfill/reading'
 import { collect, file, summary } from './reading-fixtures'
 
@@ -29,8 +28,8 @@ describe('readRecords: each format, from a file, gzip and stdin', () => {
       'a JSON array over many lines',
       prettyArray,
       (records) => {
-        expect(records.map((record) => [record.seq, record.where, record.end])).toEqual(
-          events.map((_, i) => [i + 1, `element ${i + 1}`, undefined])
+        expect(records.map((record) => [record.seq, record.where])).toEqual(
+          events.map((_, i) => [i + 1, `element ${i + 1}`])
         )
         expect(records.map((record) => (record.content.kind === 'event' ? record.content.text : ''))).toEqual(
           events.map((line) => JSON.stringify(parse(line)))
@@ -191,62 +190,5 @@ describe('readRecords: elements that are not events, and JSON broken midway', ()
     ])
     const array = await collect([{ path: file(`[${letter({ event: { type: 'track', n: 3 } })}]`) }])
     expect(array.map(summary)).toEqual([[0, 1, 'element 1', '{"type":"track","n":3}']])
-  })
-})
-
-describe('readRecords: resuming', () => {
-  const ndjson = `${events.slice(0, 5).join('\n')}\n`
-  const afterSeq = 3
-
-  it.each([
-    ['NDJSON', ndjson],
-    ['a JSON array', JSON.stringify(events.slice(0, 5).map(parse), null, 1)],
-    [
-      'batch payloads per line',
-      `{"batch":[${events.slice(0, 2).join(',')}]}\n{"batch":[${events.slice(2, 5).join(',')}]}\n`
-    ],
-    ['one batch payload', prettyBatch(events.slice(0, 5))]
-  ])('skips records up to afterSeq in %s, plain, gzip and from stdin', async (_, content) => {
-    const all = await collect([{ path: file(content) }])
-    const expected = all.filter((record) => record.seq > afterSeq)
-    expect(expected.map((record) => record.seq)).toEqual([4, 5])
-    expect(await collect([{ path: file(content), afterSeq }])).toEqual(expected)
-    expect(await collect([{ path: file(gzipSync(content), 'r.gz'), afterSeq }])).toEqual(expected)
-    expect(await collect([{ path: '-', afterSeq }], 1 << 20, Readable.from([Buffer.from(content)]))).toEqual(expected)
-  })
-
-  it('seeks to afterOffset in a plain NDJSON file instead of reading it again', async () => {
-    const path = file(ndjson)
-    const all = await collect([{ path }])
-    const afterOffset = all[afterSeq - 1].end
-    let bytes = 0
-    const resumed: SourceRecord[] = []
-    for await (const chunk of readRecords([{ path, afterSeq, afterOffset }], {
-      maxLineBytes: 1 << 20,
-      onBytes: (count) => (bytes += count)
-    }))
-      resumed.push(...chunk)
-    expect(resumed).toEqual(all.slice(afterSeq))
-    expect(bytes).toBe(Buffer.byteLength(ndjson) - afterOffset!)
-  })
-
-  it('gives batch-per-line records an end only where seq and line number agree, so a seek stays right', async () => {
-    const content = `{"batch":[]}\n{"batch":[${events[0]},${events[1]}]}\n{"batch":[${events[2]},${events[3]}]}\n${events[4]}\n`
-    const all = await collect([{ path: file(content) }])
-    expect(all.map((record) => [record.seq, record.where, record.end !== undefined])).toEqual([
-      [1, 'line 2, element 1', false],
-      [2, 'line 2, element 2', true],
-      [3, 'line 3, element 1', false],
-      [4, 'line 3, element 2', false],
-      [5, 'line 4', false]
-    ])
-    const path = file(content)
-    expect(await collect([{ path, afterSeq: 2, afterOffset: all[1].end }])).toEqual(all.slice(2))
-  })
-
-  it('ignores afterOffset in a file that is not NDJSON, and skips by seq', async () => {
-    const content = JSON.stringify(events.slice(0, 5).map(parse))
-    const all = await collect([{ path: file(content) }])
-    expect(await collect([{ path: file(content), afterSeq: 4, afterOffset: 100 }])).toEqual(all.slice(4))
   })
 })

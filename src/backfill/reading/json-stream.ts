@@ -8,8 +8,6 @@ import type { SourceRecord } from './record'
 export interface JsonStreamOptions {
   /** `array`: the input is a JSON array of records; `batch`: the records are its top-level `batch` array. */
   shape: 'array' | 'batch'
-  /** Records up to this seq are read (to count them) but not yielded. */
-  afterSeq: number
 }
 
 /** The most records yielded at once; the parser's own buffers bound memory. */
@@ -59,7 +57,7 @@ export async function* readJsonElements(
       const records: SourceRecord[] = []
       for (let item = tail.read() as Element | null; item !== null; item = tail.read() as Element | null) {
         seq = item.key + 1
-        if (seq > options.afterSeq) records.push(elementRecord(input, seq, item.value))
+        records.push(elementRecord(input, seq, item.value))
         if (records.length >= MAX_CHUNK_RECORDS) break
       }
       if (records.length > 0) {
@@ -75,7 +73,7 @@ export async function* readJsonElements(
       : !batchFound
         ? noBatchRecord(input)
         : undefined
-    if (last && last.seq > options.afterSeq) yield [last]
+    if (last) yield [last]
   } finally {
     tail.destroy()
   }

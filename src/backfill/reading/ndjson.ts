@@ -2,22 +2,9 @@ import { isUtf8 } from 'node:buffer'
 import { lineContent, valueContent } from './content'
 import type { SourceRecord } from './record'
 
-/** Where reading starts: the file's beginning, or just after a line a previous run finished (a seek). */
-export interface LineStart {
-  /** The number of the line before the first one read. */
-  line: number
-  /** The seq of the record before the first one read. */
-  seq: number
-  /** The byte offset of the first byte read. */
-  offset: number
-}
-
 export interface NdjsonOptions {
   /** Lines longer than this are unreadable records, and are never held in memory whole. */
   maxLineBytes: number
-  /** Records up to this seq are read (to count them) but not yielded. */
-  afterSeq: number
-  from: LineStart
 }
 
 const NEWLINE = 0x0a
@@ -32,53 +19,45 @@ const hasBom = (body: Buffer): boolean => body[0] === 0xef && body[1] === 0xbb &
  * Line numbers count every line, blank ones too, so that a dead letter or a checkpoint names the line
  * a person sees in an editor. Records are yielded a chunk of input at a time. Memory stays bounded by
  * the chunk size plus `maxLineBytes`, whatever the input holds.
- *
- * A record gets an `end` (the byte offset after its line) when it is the last of its line and its
- * seq equals the line number: a resume can then seek to `end` and count lines and seqs on from `seq`.
- * In a file of one event per line that is every record; after a batch line, it is none.
  */
 export async function* readNdjson(
   input: number,
   bytes: AsyncIterable<Buffer>,
   options: NdjsonOptions
 ): AsyncGenerator<SourceRecord[]> {
-  const { maxLineBytes, afterSeq } = options
-  let { line, seq, offset } = options.from
+  const { maxLineBytes } = options
+  let line = 0
+  let seq = 0
   let carry: Buffer[] = []
   let carryBytes = 0
   let overlong = false
 
-  const finishLine = (piece: Buffer, end: number, records: SourceRecord[]): void => {
+  const finishLine = (piece: Buffer, records: SourceRecord[]): void => {
     line++
     const whole = carryBytes > 0 ? Buffer.concat([...carry, piece]) : piece
-    const record = (where: string, content: SourceRecord['content'], last: boolean): void => {
+    const record = (where: string, content: SourceRecord['content']): void => {
       seq++
-      if (seq <= afterSeq) return
-      records.push(last && seq === line ? { input, seq, where, end, content } : { input, seq, where, content })
+      records.push({ input, seq, where, content })
     }
     const where = `line ${line}`
     if (overlong || whole.length > maxLineBytes) {
       const raw = Buffer.from(whole.subarray(0, UNREADABLE_PREFIX_BYTES))
       const reason = `line is longer than ${maxLineBytes} bytes`
-      return record(where, { kind: 'unreadable', reason, raw, truncated: true }, true)
+      return record(where, { kind: 'unreadable', reason, raw, truncated: true })
     }
     let body = whole
     if (body.length > 0 && body[body.length - 1] === CR) body = body.subarray(0, body.length - 1)
     if (line === 1 && hasBom(body)) body = body.subarray(3)
     if (!isUtf8(body)) {
       const reason = 'line is not valid UTF-8'
-      return record(where, { kind: 'unreadable', reason, raw: Buffer.from(body), truncated: false }, true)
+      return record(where, { kind: 'unreadable', reason, raw: Buffer.from(body), truncated: false })
     }
     const content = lineContent(body.toString('utf8'))
-    if (content.kind !== 'batch') return record(where, content, true)
+    if (content.kind !== 'batch') return record(where, content)
     const { elements } = content
     for (let index = 0; index < elements.length; index++) {
       const element = elements[index]
-      record(
-        `${where}, element ${index + 1}`,
-        valueContent(element, JSON.stringify(element)),
-        index === elements.length - 1
-      )
+      record(`${where}, element ${index + 1}`, valueContent(element, JSON.stringify(element)))
     }
   }
 
@@ -86,15 +65,13 @@ export async function* readNdjson(
     const records: SourceRecord[] = []
     let start = 0
     for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      offset += newline + 1 - start
-      finishLine(chunk.subarray(start, newline), offset, records)
+      finishLine(chunk.subarray(start, newline), records)
       carry = []
       carryBytes = 0
       overlong = false
       start = newline + 1
     }
     const rest = chunk.subarray(start)
-    offset += rest.length
     if (rest.length > 0) {
       // Keep only enough of an overlong line to show it; the rest is counted, not held.
       if (!overlong && carryBytes + rest.length > maxLineBytes) {
@@ -112,7 +89,7 @@ export async function* readNdjson(
   // A final line without a newline is still a line.
   if (carryBytes > 0 || overlong) {
     const records: SourceRecord[] = []
-    finishLine(Buffer.alloc(0), offset, records)
+    finishLine(Buffer.alloc(0), records)
     if (records.length > 0) yield records
   }
 }

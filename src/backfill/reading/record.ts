@@ -16,23 +16,15 @@ export interface SourceRecord {
   input: number
   /**
    * The record's ordinal in its input, from 1. Every NDJSON line counts, blank ones too, so for NDJSON it is
-   * the line number. Checkpoints store it; a resume skips records up to it.
+   * the line number. Checkpoints store it; a resume does not send records up to it again.
    */
   seq: number
   /** Where a person finds the record in the file: `line 12`, `element 5`, `line 3, element 2`. */
   where: string
-  /** Byte offset just after the record, when reading can restart there (plain NDJSON files); a resume seeks to it. */
-  end?: number
   content: RecordContent
 }
 
 export interface InputSpec {
   /** A file path, or '-' for standard input. */
   path: string
-  /** Skip the whole input (a resume past it). */
-  skip?: boolean
-  /** Skip every record up to this seq (a resume). */
-  afterSeq?: number
-  /** The `end` of record `afterSeq`, when it had one: plain files seek there instead of reading again. */
-  afterOffset?: number
 }

@@ -15,20 +15,14 @@ const READ_CHUNK_BYTES = 1 << 17
 const isStdin = (spec: InputSpec): boolean => spec.path === '-'
 const isGzipName = (path: string): boolean => path.endsWith('.gz')
 
-/** A plain file can be read from any byte offset; a gzip file or stdin only from its start. */
-export const canSeek = (spec: InputSpec): boolean => !isStdin(spec) && !isGzipName(spec.path)
-
-/**
- * The input's bytes, gunzipped when it is gzip (a file by its name, stdin by its first two bytes),
- * from byte `start` of a plain file.
- */
-export async function openBytes(spec: InputSpec, options: SourceOptions, start = 0): Promise<Readable> {
+/** The input's bytes, gunzipped when it is gzip (a file by its name, stdin by its first two bytes). */
+export async function openBytes(spec: InputSpec, options: SourceOptions): Promise<Readable> {
   if (isStdin(spec)) {
     const { gzip, stream } = await sniffGzip(options.stdin ?? process.stdin)
     countBytes(stream, options)
     return gzip ? gunzip(stream) : stream
   }
-  const raw = createReadStream(spec.path, { highWaterMark: READ_CHUNK_BYTES, start })
+  const raw = createReadStream(spec.path, { highWaterMark: READ_CHUNK_BYTES })
   countBytes(raw, options)
   return isGzipName(spec.path) ? gunzip(raw) : raw
 }
