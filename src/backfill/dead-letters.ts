@@ -22,9 +22,7 @@ export interface DeadLetterInfo {
   at: string
 }
 
-/** A dead-letter line: the record as read, as text, or in base64 when it was not UTF-8. */
-export type DeadLetter = { deadLetter: DeadLetterInfo } & ({ raw: string } | { rawBase64: string })
-
+/** A dead letter to write: the record as read, as text, or in base64 when it was not UTF-8; the writer adds its run. */
 export type NewDeadLetter = { deadLetter: Omit<DeadLetterInfo, 'run'> } & ({ raw: string } | { rawBase64: string })
 
 const keyOf = ({ file, seq, subscription }: Pick<DeadLetterInfo, 'file' | 'seq' | 'subscription'>): string =>

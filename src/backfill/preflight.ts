@@ -32,7 +32,7 @@ export interface Instance {
 const parserSays = (error: Error): string => (error instanceof TypeError ? '' : ` (the parser says: ${error.message})`)
 
 /** Most subscriptions in one instance: each is a bit of a 32-bit mask. */
-export const MAX_SUBSCRIPTIONS = 31
+const MAX_SUBSCRIPTIONS = 31
 
 /**
  * Checks a destination instance against the destination's definition before anything is read or

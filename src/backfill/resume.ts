@@ -5,7 +5,7 @@ import { checksumOf } from './ledger'
 import type { SourceRecord } from './reading/record'
 
 /** Finished by the run before a crash: wholly (-1), or for the subscriptions of a mask. */
-export type DoneBefore = number
+type DoneBefore = number
 
 /**
  * Where a resumed run stands against its checkpoint. A resume reads its inputs from the start again:

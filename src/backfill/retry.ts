@@ -2,7 +2,7 @@
  * Which answers are worth sending again: timeouts, throttling and the server errors that say "try later".
  * The same statuses the destination reports as retryable (a RetryableError) for a CDP's pipeline to retry.
  */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
 export const isRetryable = (status: number): boolean => RETRYABLE_STATUSES.has(status)
 

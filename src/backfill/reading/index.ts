@@ -7,7 +7,6 @@ import { openBytes } from './source'
 import type { SourceOptions } from './source'
 
 export type { InputSpec, RecordContent, SourceRecord } from './record'
-export type { Format } from './detect'
 
 export interface ReadOptions extends SourceOptions {
   /** NDJSON lines longer than this are unreadable records, never held in memory whole. */
