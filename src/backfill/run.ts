@@ -1,35 +1,33 @@
 import type { Readable } from 'node:stream'
-import type { Destination, JSONObject } from '@segment/actions-core'
-import { Batcher } from './batcher'
-import type { BatchLimits } from './batcher'
-import { CheckpointWriter, readCheckpoint } from './checkpoint'
-import type { Checkpoint } from './checkpoint'
-import { ConfigError } from './config'
-import type { SubscriptionConfig } from './config'
-import { DeadLetterWriter } from './dead-letters'
-import { MessageIdWindow } from './dedup'
-import { deliver } from './deliver'
-import type { Outcome } from './deliver'
-import { Dispatcher } from './dispatcher'
-import type { DispatchStats, Item } from './dispatcher'
-import { configurationHash, inputIdentity, mismatch, newRunId } from './identity'
-import type { RunIdentity } from './identity'
-import { emptyCounts, Ledger } from './ledger'
-import type { LedgerCounts, Position } from './ledger'
-import { AdaptiveLimiter } from './limiter'
-import { checkDistinct, checkNotAnInput, checkWritable } from './outputs'
-import { checkAccount, checkInstance } from './preflight'
+import type { JSONObject } from '@segment/actions-core'
+import { AdaptiveLimiter, Batcher, ConfigError, DestinationInstance, Dispatcher } from '../instance'
+import type {
+  BatchLimits,
+  DestinationSource,
+  DispatchStats,
+  Item,
+  RetryPolicy,
+  Route,
+  RunningInstance,
+  Settlement,
+  SubscriptionConfig
+} from '../instance'
+import { DeadLetterWriter } from './ledger/dead-letters'
+import { MessageIdWindow } from './ledger/dedup'
+import { emptyCounts, Ledger } from './ledger/ledger'
+import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { readRecords } from './reading'
 import type { SourceRecord } from './reading'
-import { Resume } from './resume'
-import type { RetryPolicy } from './retry'
-import type { Route } from './routes'
-import { WorkerPool } from './worker-pool'
-import type { DefinitionRecipe } from './worker-pool'
+import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
+import type { Checkpoint } from './state/checkpoint'
+import { configurationHash, inputIdentity, mismatch, newRunId } from './state/identity'
+import type { RunIdentity } from './state/identity'
+import { checkDistinct, checkNotAnInput, checkWritable } from './state/outputs'
+import { Resume } from './state/resume'
 
 export interface BackfillOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
-  destination: Destination<any>
+  /** The destination: a recipe (worker threads may run it) or a definition at hand. */
+  source: DestinationSource
   /** The destination's settings, secrets included; the subscription and token state are added here. */
   settings: JSONObject
   /** The instance's subscriptions: each event goes to every one whose trigger matches. */
@@ -49,8 +47,6 @@ export interface BackfillOptions {
   /** Other files the caller writes (a report, the dry run's payloads): checked before anything is sent. */
   outputs?: { path: string; what: string }[]
   maxLineBytes?: number
-  /** Worker threads that run onBatch, each with its own Destination built from `recipe`; none runs it here. */
-  workers?: { count: number; recipe: DefinitionRecipe }
   stdin?: Readable
   signal?: AbortSignal
 }
@@ -69,7 +65,7 @@ export interface BackfillReport {
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
   throttled: number
-  dispatch: DispatchStats
+  dispatch: Omit<DispatchStats, 'requests' | 'throttled'>
   deadLetterFile: string
   durationMs: number
   eventsPerSecond: number
@@ -80,6 +76,14 @@ export interface BackfillProgress {
   totalBytes: number | undefined
   counts: BackfillCounts
   elapsedMs: number
+}
+
+/** An event of the export on its way to one subscription. */
+interface BackfillItem extends Item {
+  ticket: Ticket
+  record: SourceRecord
+  route: Route
+  bytes: number
 }
 
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -98,21 +102,18 @@ const LINGER_MS = 1000
  * most what was in flight.
  */
 export class Backfill {
-  private readonly routes: Route[]
+  private readonly instance: DestinationInstance
   private readonly dedup = new MessageIdWindow()
-  private readonly batcher: Batcher<Item & { bytes: number; route: Route }>
-  private readonly settings: JSONObject
+  private readonly batcher: Batcher<BackfillItem>
   private deadLetters: DeadLetterWriter | undefined
   private ledger: Ledger | undefined
   private resume: Resume | undefined
-  private dispatcher: Dispatcher | undefined
-  private pool: WorkerPool | undefined
+  private dispatcher: Dispatcher<BackfillItem> | undefined
+  private running: RunningInstance | undefined
   private checkpoints: CheckpointWriter | undefined
   private identity: RunIdentity | undefined
   private runId = newRunId()
   private abortReason: string | undefined
-  private requests = 0
-  private throttledResponses = 0
   private bytesRead = 0
   private totalBytes: number | undefined
   private startedAt = Date.now()
@@ -122,13 +123,7 @@ export class Backfill {
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
-    this.routes = checkInstance(options.destination, {
-      settings: options.settings,
-      subscriptions: options.subscriptions,
-      batch: options.batch,
-      batchSizeKey: options.batchSizeKey
-    })
-    this.settings = { ...options.settings, oauth: {} }
+    this.instance = new DestinationInstance(options)
     this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
   }
 
@@ -155,22 +150,15 @@ export class Backfill {
     const linger = setInterval(() => this.drainBatches(LINGER_MS), 250)
     let refused: ConfigError | undefined
     try {
-      this.settings.oauth = await checkAccount(options.destination, options.settings, this.routes)
-      if (options.workers && options.workers.count > 0) {
-        this.pool = new WorkerPool(options.workers.count, {
-          recipe: options.workers.recipe,
-          settings: this.settings,
-          subscriptions: this.routes.map((route) => route.subscription)
-        })
-      }
-      if (!this.abortReason) await this.readAll()
+      this.running = await this.instance.start()
+      if (!this.abortReason) await this.readAll(this.running)
     } catch (error) {
       if (error instanceof ConfigError) refused = error
       this.abort(error instanceof Error ? error.message : String(error))
     } finally {
       clearInterval(linger)
       await this.dispatcher?.idle()
-      await this.pool?.close()
+      await this.running?.close()
       options.signal?.removeEventListener('abort', onAbort)
     }
     // Data that is not what the checkpoint covers: nothing was sent, and the checkpoint stays as it was.
@@ -192,7 +180,7 @@ export class Backfill {
     const inputs = await Promise.all(options.inputs.map((input) => inputIdentity(input)))
     this.identity = {
       mode: options.dryRun ? 'dry' : 'real',
-      configuration: configurationHash(options.destination, options.settings, options.subscriptions),
+      configuration: configurationHash(this.instance.destination, options.settings, options.subscriptions),
       inputs
     }
     this.totalBytes = inputs.every((input) => 'size' in input)
@@ -220,7 +208,7 @@ export class Backfill {
       { id: this.runId, resumes: checkpoint?.runId, replaces: options.restart ? saved?.runId : undefined },
       (error) => this.abort(`Cannot write the dead-letter file ${options.deadLetterPath}: ${error.message}`)
     )
-    const names = this.routes.map((route) => route.name)
+    const names = this.instance.routes.map((route) => route.name)
     this.ledger = new Ledger(
       names,
       options.inputs,
@@ -236,16 +224,22 @@ export class Backfill {
     return checkpoint
   }
 
-  private async readAll(): Promise<void> {
+  private async readAll(running: RunningInstance): Promise<void> {
     const { options } = this
     const ledger = this.ledger as Ledger
     const resume = this.resume as Resume
-    const dispatcher = (this.dispatcher = new Dispatcher({
+    const settlement: Settlement<BackfillItem> = {
+      accepted: (item, route, warnings) => ledger.accepted(item.ticket, route.index, warnings.length),
+      filtered: (item, route) => ledger.filtered(item.ticket, route.index),
+      rejected: (item, route, status, reason) => ledger.rejected(item.ticket, route.index, item.record, status, reason)
+    }
+    const dispatcher = (this.dispatcher = new Dispatcher<BackfillItem>({
       limiter: new AdaptiveLimiter(options.concurrency),
       retry: options.retry,
-      ledger,
-      send: (route, items) => this.send(route, items),
+      settlement,
+      send: (route, items) => running.send(route, items),
       settled: () => this.checkpointNow(),
+      // The run stops; the batch's unsettled events stay unfinished, for a resume.
       onFailure: (error) => this.abort((error as Error).message)
     }))
     // Records read ahead of the acknowledgments: enough for every request slot and the batch filling up. A
@@ -292,35 +286,14 @@ export class Backfill {
     const { event, only } = content
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
-    for (const route of this.routes) {
-      // A replayed dead letter goes only to the subscription that rejected it.
-      if ((only === undefined || only === route.name) && route.matches(event)) matched |= 1 << route.index
-    }
+    // A replayed dead letter goes only to the subscription that rejected it.
+    for (const route of this.instance.routesOf(event, only)) matched |= 1 << route.index
     const pending = ledger.route(ticket, matched, doneBefore ?? 0)
-    for (const route of this.routes) {
+    for (const route of this.instance.routes) {
       if (!(pending & (1 << route.index))) continue
-      const batch = this.batcher.add({ ticket, record, event, attempts: 0, bytes: content.text.length, route })
+      const { text } = content
+      const batch = this.batcher.add({ ticket, record, event, text, attempts: 0, bytes: text.length, route })
       if (batch) this.dispatcher?.dispatch(route, batch)
-    }
-  }
-
-  private async send(route: Route, items: Item[]): Promise<Outcome[]> {
-    if (this.pool) {
-      const texts = items.map(({ record }) => (record.content.kind === 'event' ? record.content.text : ''))
-      const answer = await this.pool.send(route.index, texts)
-      this.requests += answer.requests
-      this.throttledResponses += answer.throttled
-      return answer.outcomes
-    }
-    try {
-      return await deliver(
-        this.options.destination,
-        this.settings,
-        route.subscription,
-        items.map((item) => item.event)
-      )
-    } finally {
-      this.countResponses()
     }
   }
 
@@ -338,14 +311,6 @@ export class Backfill {
     }
   }
 
-  private countResponses(): void {
-    const { responses } = this.options.destination
-    this.requests += responses.length
-    for (const response of responses) if (response.status === 429) this.throttledResponses++
-    // actions-core keeps every response for tests; a long run must not.
-    responses.length = 0
-  }
-
   private abort(reason: string): void {
     if (this.abortReason) return
     this.abortReason = reason
@@ -354,7 +319,7 @@ export class Backfill {
 
   private currentCounts(): BackfillCounts {
     const ledger = this.ledger
-    if (!ledger) return { ...emptyCounts(this.routes.map((route) => route.name)), unfinished: 0 }
+    if (!ledger) return { ...emptyCounts(this.instance.routes.map((route) => route.name)), unfinished: 0 }
     return { ...ledger.counts, unfinished: ledger.pending }
   }
 
@@ -383,6 +348,7 @@ export class Backfill {
     const counts: BackfillCounts =
       outcome === 'already-complete' && checkpoint ? { ...checkpoint.counts, unfinished: 0 } : this.currentCounts()
     const readBefore = checkpoint?.counts.read ?? 0
+    const stats = this.dispatcher?.stats
     return {
       inputs: this.options.inputs,
       outcome,
@@ -391,9 +357,14 @@ export class Backfill {
       resume: checkpoint
         ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,
-      requests: this.requests,
-      throttled: this.throttledResponses,
-      dispatch: this.dispatcher?.stats ?? { batches: 0, retriedBatches: 0, retriedEvents: 0, splits: 0 },
+      requests: stats?.requests ?? 0,
+      throttled: stats?.throttled ?? 0,
+      dispatch: {
+        batches: stats?.batches ?? 0,
+        retriedBatches: stats?.retriedBatches ?? 0,
+        retriedEvents: stats?.retriedEvents ?? 0,
+        splits: stats?.splits ?? 0
+      },
       deadLetterFile: this.options.deadLetterPath,
       durationMs,
       eventsPerSecond:

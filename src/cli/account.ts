@@ -1,5 +1,5 @@
-import { createRequestClient, Destination } from '@segment/actions-core'
-import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
+import { createRequestClient } from '@segment/actions-core'
+import type { JSONObject } from '@segment/actions-core'
 import {
   eventConfigurationsUrl,
   eventConfigurationUrl,
@@ -9,31 +9,26 @@ import { parseEventConfigurationList, parseEventDetail } from '../../destination
 import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/contract'
 import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
 import { findEventUID } from '../../destinations/listrak-cross-channel/event-configurations'
-import { destinations } from '../../destinations'
-import type { DestinationSlug } from '../../destinations'
-import { ConfigError, loadBackfillConfig } from '../backfill/config'
-import type { BackfillConfig } from '../backfill/config'
-import { checkInstance } from '../backfill/preflight'
+import { loadBackfillConfig } from '../backfill'
+import type { BackfillConfig } from '../backfill'
+import { ConfigError, DestinationInstance, registryEntry } from '../instance'
+import type { AnyDefinition, RegistryEntry } from '../instance'
 import type { ResolvedSubscription } from '../tools/preview'
 import { UsageError } from './command'
 import { connect } from './connection'
 import type { Connection } from './connection'
 
 /** The registry entry a configuration names, or a usage error listing the ones there are. */
-export function destinationOf(config: BackfillConfig): (typeof destinations)[DestinationSlug] {
-  if (!Object.hasOwn(destinations, config.destination)) {
-    throw new UsageError(
-      `destination: unknown "${config.destination}"; this package has ${Object.keys(destinations).join(', ')}`
-    )
+export function destinationOf(config: { destination?: string }): ReturnType<typeof registryEntry> {
+  try {
+    return registryEntry(config.destination)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
-  return destinations[config.destination as DestinationSlug]
 }
 
 /** The entry's definition, pointed at `endpoints` (a connection's, or a capture proxy in front of them). */
-export function definitionAt(
-  entry: (typeof destinations)[DestinationSlug],
-  endpoints: Endpoints
-): ReturnType<(typeof destinations)[DestinationSlug]['withEndpoints']> {
+export function definitionAt(entry: RegistryEntry, endpoints: Endpoints): ReturnType<RegistryEntry['withEndpoints']> {
   return entry.withEndpoints(endpoints)
 }
 
@@ -67,16 +62,16 @@ export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
   }
 }
 
-/** A configuration's subscriptions checked against its destination, their problems as usage errors (exit 2). */
 /** The configuration's subscriptions, checked against the destination as a backfill checks them (exit 2 when unfit). */
 export function resolveOrExit(
   config: BackfillConfig,
-  definition: DestinationDefinition<never>,
+  definition: AnyDefinition,
   settings: JSONObject,
   source: string
 ): ResolvedSubscription[] {
   try {
-    const routes = checkInstance(new Destination(definition as DestinationDefinition<JSONObject>), {
+    const { routes } = new DestinationInstance({
+      source: { definition },
       settings,
       subscriptions: config.subscriptions,
       batch: config.batching

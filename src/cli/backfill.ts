@@ -4,10 +4,10 @@ import { writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
-import { Destination } from '@segment/actions-core'
-import { Backfill, ConfigError, startCaptureProxy, totalsOf } from '../backfill'
+import { Backfill, totalsOf } from '../backfill'
 import type { BackfillReport } from '../backfill'
-import { definitionAt, destinationOf, loadConfigOrExit } from './account'
+import { ConfigError, registryRecipe, startCaptureProxy } from '../instance'
+import { destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { connect } from './connection'
@@ -166,7 +166,7 @@ export const backfillCommand: Command = {
     const inputs = positionals.length > 0 ? positionals : ['-']
 
     const config = await loadConfigOrExit(values.config)
-    const entry = destinationOf(config)
+    const { slug } = destinationOf(config)
 
     let connection
     try {
@@ -193,7 +193,6 @@ export const backfillCommand: Command = {
       : undefined
     // A dry run points the API at the capture proxy; the token still comes from the real endpoint.
     const endpoints = proxy ? { ...connection.endpoints, apiUrl: proxy.url } : connection.endpoints
-    const definition = definitionAt(entry, endpoints)
 
     // The first Ctrl-C lets the requests in flight finish, so that their events are checkpointed;
     // a second one stops at once (the checkpoint on disk covers only what was acknowledged).
@@ -209,7 +208,7 @@ export const backfillCommand: Command = {
       let backfill: Backfill
       try {
         backfill = new Backfill({
-          destination: new Destination(definition),
+          source: { recipe: registryRecipe(slug, endpoints), workers },
           settings: connection.settings,
           subscriptions: config.subscriptions,
           inputs,
@@ -226,14 +225,6 @@ export const backfillCommand: Command = {
             ...(values.report ? [{ path: values.report, what: 'the report' }] : []),
             ...(dryRun ? [{ path: values.payloads, what: 'the payloads file' }] : [])
           ],
-          workers: {
-            count: workers,
-            recipe: {
-              module: require.resolve('./destination-loader'),
-              exportName: 'loadDefinition',
-              args: [config.destination, endpoints]
-            }
-          },
           signal: interrupt.signal
         })
       } catch (error) {

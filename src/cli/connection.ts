@@ -2,7 +2,7 @@ import type { JSONObject } from '@segment/actions-core'
 import type { ClientCredentials } from '../../destinations/listrak-cross-channel/api'
 import { resolveEndpoints } from '../../destinations/listrak-cross-channel/endpoints'
 import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
-import { ConfigError } from '../backfill/config'
+import { ConfigError } from '../instance'
 import { startSimulator } from '../simulator'
 
 /** Where the secrets come from, by setting: the environment, never a file or a flag. */

@@ -99,7 +99,7 @@ export const previewCommand: Command = {
       throw new UsageError(`--limit must be a whole number of at least 1, got "${values.limit}"`)
     if (positionals.length > 1) throw new UsageError('Give at most one sample file (or none, for stdin).')
     const config = await loadConfigOrExit(values.config)
-    const entry = destinationOf(config)
+    const { entry } = destinationOf(config)
 
     const sample: SourceRecord[] = []
     for await (const records of readRecords([{ path: positionals[0] ?? '-' }], { maxLineBytes: config.maxLineBytes })) {

@@ -1,5 +1,6 @@
 import type { JSONObject } from '@segment/actions-core'
-import { ConfigError, parseBackfillConfig } from '../backfill/config'
+import { parseBackfillConfig } from '../backfill'
+import { ConfigError } from '../instance'
 
 /** A subscription as a configuration file holds it. */
 export interface SubscriptionEntry {

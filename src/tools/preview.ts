@@ -3,10 +3,9 @@ import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/a
 import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
 import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
 import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
-import { startCaptureProxy } from '../backfill/capture-proxy'
-import type { CapturedRequest } from '../backfill/capture-proxy'
 import type { SourceRecord } from '../backfill/reading'
-import type { SubscriptionSettings } from '../backfill/routes'
+import { startCaptureProxy } from '../instance'
+import type { CapturedRequest, SubscriptionSettings } from '../instance'
 
 export type ProblemKind =
   | 'unreadable'

@@ -1,5 +1,4 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { Destination } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
 import { Backfill } from '../../src/backfill'
 import path from 'node:path'
@@ -326,7 +325,7 @@ describe('backfill driving another destination', () => {
     const ids = Array.from({ length: 12 }, (_, i) => (i === 7 ? 'poison' : `id-${i}`))
     writeFileSync(file, ids.map((id) => JSON.stringify({ type: 'track', properties: { id } })).join('\n'))
     const report = await new Backfill({
-      destination: new Destination(definition),
+      source: { definition },
       settings: {},
       subscriptions: [
         {

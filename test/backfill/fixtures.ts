@@ -5,11 +5,13 @@ import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { exportLines } from '../../scripts/sample-export'
 import { Backfill, parseBackfillConfig } from '../../src/backfill'
-import { addChecksum, configurationHash, inputIdentity } from '../../src/backfill/identity'
-import { checksumOf } from '../../src/backfill/ledger'
-import type { LedgerCounts } from '../../src/backfill/ledger'
+import { addChecksum, configurationHash, inputIdentity } from '../../src/backfill/state/identity'
+import { checksumOf } from '../../src/backfill/ledger/ledger'
+import type { LedgerCounts } from '../../src/backfill/ledger/ledger'
 import { readRecords } from '../../src/backfill/reading'
 import type { BackfillOptions } from '../../src/backfill'
+import { definitionFrom } from '../../src/instance/recipe'
+import type { DestinationSource } from '../../src/instance'
 import type { RunningSimulator } from '../../src/simulator'
 import { definitionFor, ORDER_EVENT, settingsFor } from '../helpers'
 
@@ -52,7 +54,7 @@ export function backfillOptions(
   overrides: Partial<BackfillOptions> = {}
 ): BackfillOptions {
   return {
-    destination: new Destination(definitionFor(simulator)),
+    source: { definition: definitionFor(simulator) },
     settings: settingsFor(simulator) as unknown as JSONObject,
     subscriptions,
     inputs,
@@ -114,7 +116,11 @@ export async function writeCheckpoint(
     runId: 'crashed-run',
     identity: {
       mode: 'real',
-      configuration: configurationHash(options.destination, options.settings, options.subscriptions),
+      configuration: configurationHash(
+        new Destination(definitionOf(options.source)),
+        options.settings,
+        options.subscriptions
+      ),
       inputs: [await inputIdentity(input)]
     },
     position: state.seq > 0 ? { input: 0, seq: state.seq } : null,
@@ -128,3 +134,6 @@ export async function writeCheckpoint(
   }
   writeFileSync(options.checkpointPath as string, JSON.stringify(checkpoint))
 }
+
+const definitionOf = (source: DestinationSource) =>
+  'recipe' in source ? definitionFrom(source.recipe) : source.definition

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { Destination } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject } from '@segment/actions-core'
 import { exportLines } from '../../scripts/sample-export'
-import { Backfill, ConfigError } from '../../src/backfill'
-import type { SubscriptionConfig } from '../../src/backfill'
+import { Backfill } from '../../src/backfill'
+import { ConfigError, registryRecipe } from '../../src/instance'
+import type { SubscriptionConfig } from '../../src/instance'
 import type { JournalEntry, RunningSimulator } from '../../src/simulator'
 import { BROWSE_EVENT, json, ORDER_EVENT, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
 import { backfillOptions, readDeadLetters, runBackfill, subscriptions, workDir, writeCheckpoint } from './fixtures'
@@ -349,7 +349,7 @@ describe('the runner knows no Listrak', () => {
       const file = path.join(dir, 'ids.ndjson')
       writeFileSync(file, ['a', 'b', 'c'].map((id) => JSON.stringify({ type: 'identify', userId: id })).join('\n'))
       const report = await new Backfill({
-        destination: new Destination(registry['minimal-sync'].definition),
+        source: { definition: registry['minimal-sync'].definition },
         settings: { endpoint: server.url },
         subscriptions: [
           {
@@ -380,14 +380,8 @@ describe('worker threads', () => {
     const deliveredWith = (workers: number) =>
       withSimulator({}, async (simulator) => {
         const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
-        const recipe = {
-          module: require.resolve('../../src/cli/destination-loader'),
-          exportName: 'loadDefinition',
-          args: ['actions-listrak-cross-channel', endpoints]
-        }
-        const report = await runBackfill(
-          backfillOptions(simulator, workDir(), [file], workers > 0 ? { workers: { count: workers, recipe } } : {})
-        )
+        const recipe = registryRecipe('actions-listrak-cross-channel', endpoints)
+        const report = await runBackfill(backfillOptions(simulator, workDir(), [file], { source: { recipe, workers } }))
         return { journal: delivered(simulator.state.journal), counts: report.counts, requests: report.requests > 0 }
       })
     const alone = await deliveredWith(0)

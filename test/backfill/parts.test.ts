@@ -1,10 +1,10 @@
-import { Batcher } from '../../src/backfill/batcher'
-import { MessageIdWindow } from '../../src/backfill/dedup'
-import { DeadLetterWriter } from '../../src/backfill/dead-letters'
-import { Ledger } from '../../src/backfill/ledger'
-import { AdaptiveLimiter } from '../../src/backfill/limiter'
+import { Batcher } from '../../src/instance/dispatch/batcher'
+import { MessageIdWindow } from '../../src/backfill/ledger/dedup'
+import { DeadLetterWriter } from '../../src/backfill/ledger/dead-letters'
+import { Ledger } from '../../src/backfill/ledger/ledger'
+import { AdaptiveLimiter } from '../../src/instance/dispatch/limiter'
 import type { SourceRecord } from '../../src/backfill/reading'
-import { backoffDelay } from '../../src/backfill/retry'
+import { backoffDelay } from '../../src/instance/dispatch/retry'
 
 describe('MessageIdWindow', () => {
   it('finds repeats, forgets the oldest generation, and keeps its memory fixed', () => {

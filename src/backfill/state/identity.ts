@@ -1,9 +1,10 @@
 import { createHash, hash, randomUUID } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import path from 'node:path'
-import type { Destination, JSONObject } from '@segment/actions-core'
-import { ConfigError } from './config'
-import type { SubscriptionConfig } from './config'
+import type { JSONObject } from '@segment/actions-core'
+import type { AnyDestination } from '../../instance'
+import { ConfigError } from '../../instance'
+import type { SubscriptionConfig } from '../../instance'
 
 /** What a run is applied to: its checkpoint belongs to this and to nothing else. */
 export interface RunIdentity {
@@ -25,8 +26,7 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 
 /** The configuration's fingerprint: settings of type password (secrets) are left out, as is how fast to send (batching included). */
 export function configurationHash(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
-  destination: Destination<any>,
+  destination: AnyDestination,
   settings: JSONObject,
   subscriptions: SubscriptionConfig[]
 ): RunIdentity['configuration'] {

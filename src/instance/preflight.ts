@@ -1,15 +1,14 @@
 import { transform } from '@segment/actions-core'
-import type { Destination, JSONObject } from '@segment/actions-core'
+import type { JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
-import type { BatchLimits } from './batcher'
+import type { AnyDestination } from './any-destination'
 import type { SubscriptionConfig } from './config'
 import { ConfigError } from './config'
+import type { BatchLimits } from './dispatch/batcher'
 import { routeOf } from './routes'
 import type { Route } from './routes'
 import { didYouMean } from './suggest'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
-type AnyDestination = Destination<any>
 type Fields = Record<
   string,
   { required?: boolean; minimum?: number; maximum?: number; dynamic?: unknown; default?: unknown }
@@ -20,7 +19,7 @@ export class RunFailure extends Error {
   override readonly name = 'RunFailure'
 }
 
-export interface Instance {
+export interface InstanceCheck {
   settings: JSONObject
   subscriptions: SubscriptionConfig[]
   batch: BatchLimits
@@ -39,7 +38,7 @@ const MAX_SUBSCRIPTIONS = 31
  * sent, and returns the route of each subscription. Every problem is listed, each naming its key;
  * nothing here knows a particular destination.
  */
-export function checkInstance(destination: AnyDestination, instance: Instance): Route[] {
+export function checkInstance(destination: AnyDestination, instance: InstanceCheck): Route[] {
   const { definition } = destination
   const problems: string[] = []
   const declared = new Set([
@@ -139,7 +138,7 @@ function mappingProblems(key: string, mapping: JSONObject, fields: Fields): stri
 }
 
 /** The runner's batch limits must be values the action's batching fields accept. */
-function batchProblems(instance: Instance, fields: Fields): string[] {
+function batchProblems(instance: InstanceCheck, fields: Fields): string[] {
   const limits: [string, number, Fields[string] | undefined][] = [
     [instance.batchSizeKey ?? 'batching.size', instance.batch.size, fields.batch_size],
     ['batching.bytes', instance.batch.bytes, fields.batch_bytes]

@@ -1,19 +1,9 @@
-import type { Destination, JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { AnyDestination } from './any-destination'
 import { RunFailure } from './preflight'
-import { isRetryable, isSuccess } from './retry'
+import { isRetryable, isSuccess } from './outcome'
+import type { Outcome } from './outcome'
 import type { SubscriptionSettings } from './routes'
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any destination of the registry
-type AnyDestination = Destination<any>
-
-/** What became of one event of a batch. */
-export type Outcome =
-  | { kind: 'accepted'; warnings: number }
-  /** actions-core's own filter did not take the event. */
-  | { kind: 'filtered' }
-  | { kind: 'retry'; status: number; reason: string }
-  /** `reporter` 'DESTINATION' with the same status and reason for every event: the request was refused whole. */
-  | { kind: 'failed'; status: number; reason: string; reporter?: string }
 
 interface MultiStatusEntry {
   status: number
@@ -65,9 +55,9 @@ function outcomeOf(entry: MultiStatusEntry | undefined): Outcome {
 }
 
 /** A destination may report what it left out of an accepted event as `body.warnings`, a list of strings. */
-function warningsIn(body: unknown): number {
+function warningsIn(body: unknown): string[] {
   const warnings = (body as { warnings?: unknown } | null | undefined)?.warnings
-  return Array.isArray(warnings) ? warnings.length : 0
+  return Array.isArray(warnings) ? warnings.map(String) : []
 }
 
 /**

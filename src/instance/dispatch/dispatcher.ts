@@ -1,20 +1,23 @@
-import type { SegmentEvent } from '@segment/actions-core'
-import type { Outcome } from './deliver'
-import { RunFailure } from './preflight'
-import type { Ledger, Ticket } from './ledger'
+import type { BatchResult, Sendable } from '../executors/executor'
+import type { Outcome } from '../outcome'
+import { RunFailure } from '../preflight'
+import type { Route } from '../routes'
 import type { AdaptiveLimiter } from './limiter'
-import type { SourceRecord } from './reading/record'
 import { backoffDelay } from './retry'
 import type { RetryPolicy } from './retry'
-import type { Route } from './routes'
 
 /** An event on its way to one subscription. */
-export interface Item {
-  ticket: Ticket
-  record: SourceRecord
-  event: SegmentEvent
+export interface Item extends Sendable {
   attempts: number
   lastError?: { status: number; reason: string }
+}
+
+/** Where the dispatcher reports each event's end: the backfill's ledger, a relay request's answer. */
+export interface Settlement<T extends Item> {
+  accepted(item: T, route: Route, warnings: string[]): void
+  filtered(item: T, route: Route): void
+  /** Refused for good: by the mapping or the destination, or after the retry budget ran out. */
+  rejected(item: T, route: Route, status: number, reason: string): void
 }
 
 export interface DispatchStats {
@@ -26,17 +29,24 @@ export interface DispatchStats {
   retriedEvents: number
   /** Batches rejected whole and sent again as two halves. */
   splits: number
+  /** HTTP requests the destination made (token requests included), and how many were answered 429. */
+  requests: number
+  throttled: number
 }
 
-export interface DispatcherOptions {
+export interface DispatcherOptions<T extends Item> {
   limiter: AdaptiveLimiter
   retry: RetryPolicy
-  ledger: Ledger
-  send(route: Route, items: Item[]): Promise<Outcome[]>
-  /** After each batch's outcomes reached the ledger: resolves once they are in the checkpoint. */
-  settled(): Promise<void>
-  /** The run cannot go on (the destination refused it, or cannot be reached): stop. */
-  onFailure(error: unknown): void
+  settlement: Settlement<T>
+  send(route: Route, items: T[]): Promise<BatchResult>
+  /** After each batch's outcomes were settled, before its slot takes the next batch (a backfill's checkpoint). */
+  settled?(): Promise<void>
+  /**
+   * The destination refused the run itself (credentials refused after a fresh token, an unknown resource), or a
+   * whole batch still fails the same way after the retry budget: `items` are unsettled. Called before the slot
+   * goes to the next batch, so that a caller that stops sends nothing more.
+   */
+  onFailure(error: unknown, route: Route, items: T[]): void
 }
 
 /**
@@ -45,36 +55,46 @@ export interface DispatcherOptions {
  * up to the retry budget; a batch refused whole (one answer for every event, naming none) is halved
  * until the events at fault stand alone.
  */
-export class Dispatcher {
-  readonly stats: DispatchStats = { batches: 0, retriedBatches: 0, retriedEvents: 0, splits: 0 }
+export class Dispatcher<T extends Item> {
+  readonly stats: DispatchStats = {
+    batches: 0,
+    retriedBatches: 0,
+    retriedEvents: 0,
+    splits: 0,
+    requests: 0,
+    throttled: 0
+  }
+  /** Items whose end was settled: what a failure of the batch leaves out. */
+  private readonly finished = new WeakSet<T>()
   private work = 0
   private stopped = false
   private readonly waiters: (() => void)[] = []
   private readonly timers = new Set<NodeJS.Timeout>()
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions<T>) {}
 
   /** Batches sending, waiting for a slot, or waiting to be retried. */
   get busy(): number {
     return this.work
   }
 
-  dispatch(route: Route, items: Item[]): void {
+  dispatch(route: Route, items: T[]): void {
     this.work++
-    // The slot is held until the batch's outcomes are checkpointed, so that the events sent and not
-    // checkpointed are never more than those of the requests in flight.
-    this.options.limiter
+    // The slot is held until the batch's outcomes are settled (a backfill: checkpointed), so that the events sent
+    // and not settled are never more than those of the requests in flight.
+    void this.options.limiter
       .run(async () => {
         try {
           await this.send(route, items)
-          await this.options.settled()
+          await this.options.settled?.()
         } catch (error) {
-          // Before the slot goes to the next batch: nothing more is sent after a failure of the run.
-          this.stop()
-          throw error
+          this.options.onFailure(
+            error,
+            route,
+            items.filter((item) => !this.finished.has(item))
+          )
         }
       })
-      .catch((error: unknown) => this.options.onFailure(error))
       .finally(() => this.completed())
   }
 
@@ -99,21 +119,25 @@ export class Dispatcher {
     this.timers.clear()
   }
 
-  private async send(route: Route, items: Item[]): Promise<void> {
+  private async send(route: Route, items: T[]): Promise<void> {
     if (this.stopped) return
-    const { ledger } = this.options
+    const { settlement } = this.options
     this.stats.batches++
-    const outcomes = await this.options.send(route, items)
-    const retry: Item[] = []
-    const failed: { item: Item; outcome: Extract<Outcome, { kind: 'failed' }> }[] = []
+    const { outcomes, requests, throttled: answered429 } = await this.options.send(route, items)
+    this.stats.requests += requests
+    this.stats.throttled += answered429
+    const retry: T[] = []
+    const failed: { item: T; outcome: Extract<Outcome, { kind: 'failed' }> }[] = []
     let throttled = false
     items.forEach((item, index) => {
       const outcome = outcomes[index]
       switch (outcome.kind) {
         case 'accepted':
-          return ledger.accepted(item.ticket, route.index, outcome.warnings)
+          this.finished.add(item)
+          return settlement.accepted(item, route, outcome.warnings)
         case 'filtered':
-          return ledger.filtered(item.ticket, route.index)
+          this.finished.add(item)
+          return settlement.filtered(item, route)
         case 'retry':
           throttled ||= outcome.status === 429
           item.lastError = { status: outcome.status, reason: outcome.reason }
@@ -139,15 +163,17 @@ export class Dispatcher {
       this.dispatch(route, items.slice(0, half))
       this.dispatch(route, items.slice(half))
     } else {
-      for (const { item, outcome } of failed)
-        ledger.rejected(item.ticket, route.index, item.record, outcome.status, outcome.reason)
+      for (const { item, outcome } of failed) {
+        this.finished.add(item)
+        settlement.rejected(item, route, outcome.status, outcome.reason)
+      }
     }
     this.scheduleRetries(route, retry)
   }
 
-  private scheduleRetries(route: Route, items: Item[]): void {
-    const { retry, ledger } = this.options
-    const again: Item[] = []
+  private scheduleRetries(route: Route, items: T[]): void {
+    const { retry, settlement } = this.options
+    const again: T[] = []
     for (const item of items) item.attempts++
     const exhausted = items.filter((item) => item.attempts >= retry.maxAttempts)
     if (exhausted.length > 0 && exhausted.length === items.length && sameError(items)) {
@@ -161,13 +187,8 @@ export class Dispatcher {
     for (const item of items) {
       if (item.attempts >= retry.maxAttempts) {
         const { status, reason } = item.lastError ?? { status: 500, reason: 'unknown error' }
-        ledger.rejected(
-          item.ticket,
-          route.index,
-          item.record,
-          status,
-          `${reason} (gave up after ${item.attempts} attempts)`
-        )
+        this.finished.add(item)
+        settlement.rejected(item, route, status, `${reason} (gave up after ${item.attempts} attempts)`)
       } else again.push(item)
     }
     if (again.length === 0 || this.stopped) return
@@ -195,7 +216,7 @@ export class Dispatcher {
 /** Whole-request answers that say the run itself is wrong: refused credentials, a forbidden or unknown resource. */
 const RUN_FAILURES = new Set([401, 403, 404])
 
-const sameError = (items: Item[]): boolean =>
+const sameError = (items: readonly Item[]): boolean =>
   items.every(
     (item) =>
       item.lastError?.status === items[0].lastError?.status && item.lastError?.reason === items[0].lastError?.reason

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { ConfigError } from './config'
+import { ConfigError } from '../../instance'
 
 /**
  * Checks before anything is sent that a run can write `file` (`what` names it in the message): it is

@@ -2,8 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
 import { stat, truncate } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
-import { ConfigError } from './config'
-import { checkWritable } from './outputs'
+import { ConfigError } from '../../instance'
+import { checkWritable } from '../state/outputs'
 
 /** What a dead-letter line holds besides the event: where it came from, which subscription failed it, and why. */
 export interface DeadLetterInfo {

@@ -1,8 +1,8 @@
 import type { Checkpoint } from './checkpoint'
-import { ConfigError } from './config'
+import { ConfigError } from '../../instance'
 import { addChecksum } from './identity'
-import { checksumOf } from './ledger'
-import type { SourceRecord } from './reading/record'
+import { checksumOf } from '../ledger/ledger'
+import type { SourceRecord } from '../reading/record'
 
 /** Finished by the run before a crash: wholly (-1), or for the subscriptions of a mask. */
 type DoneBefore = number

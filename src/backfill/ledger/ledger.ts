@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { DeadLetterWriter } from './dead-letters'
-import { addChecksum, recordChecksum } from './identity'
-import type { SourceRecord } from './reading/record'
+import { addChecksum, recordChecksum } from '../state/identity'
+import type { SourceRecord } from '../reading/record'
 
 /** A record's place in the run: which input, which record. */
 export interface Position {

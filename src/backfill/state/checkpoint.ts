@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { z } from 'zod'
-import { ConfigError } from './config'
+import { ConfigError } from '../../instance'
 
 const count = z.number().int().min(0)
 const seqOf = z.tuple([z.number().int().min(0), z.number().int().min(0)])

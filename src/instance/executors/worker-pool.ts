@@ -1,28 +1,12 @@
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import type { Outcome } from './deliver'
-import { RunFailure } from './preflight'
-import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker'
-
-/**
- * How a worker thread builds the same destination definition as the main thread: functions do not cross
- * threads, so it requires `module` and calls its `exportName` with `args` (the CLI's loader, with the
- * destination's slug and endpoints).
- */
-export interface DefinitionRecipe {
-  module: string
-  exportName: string
-  args: unknown[]
-}
-
-export interface WorkerAnswer {
-  outcomes: Outcome[]
-  requests: number
-  throttled: number
-}
+import { RunFailure } from '../preflight'
+import type { Route } from '../routes'
+import type { BatchResult, Executor, Sendable } from './executor'
+import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol'
 
 interface Pending {
-  resolve(answer: WorkerAnswer): void
+  resolve(result: BatchResult): void
   reject(error: Error): void
 }
 
@@ -33,8 +17,8 @@ function workerScript(): { file: string; execArgv: string[] } {
   return { file, execArgv: extension === '.ts' ? ['--require', 'ts-node/register/transpile-only'] : [] }
 }
 
-/** Worker threads that run onBatch; each batch goes to the worker with the fewest batches in hand. */
-export class WorkerPool {
+/** Worker threads that run onBatch, each with its own Destination; a batch goes to the one with the fewest in hand. */
+export class WorkerPool implements Executor {
   private readonly workers: { worker: Worker; pending: Map<number, Pending> }[]
   private nextId = 0
   private failure: Error | undefined
@@ -64,13 +48,14 @@ export class WorkerPool {
     })
   }
 
-  send(subscription: number, texts: string[]): Promise<WorkerAnswer> {
+  send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
     if (this.failure) return Promise.reject(this.failure)
     const least = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.nextId++
+    const texts = batch.map((item) => item.text ?? JSON.stringify(item.event))
     return new Promise((resolve, reject) => {
       least.pending.set(id, { resolve, reject })
-      least.worker.postMessage({ id, subscription, texts } satisfies WorkerRequest)
+      least.worker.postMessage({ id, subscription: route.index, texts } satisfies WorkerRequest)
     })
   }
 

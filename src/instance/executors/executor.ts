@@ -1,0 +1,23 @@
+import type { SegmentEvent } from '@segment/actions-core'
+import type { Outcome } from '../outcome'
+import type { Route } from '../routes'
+
+/** An event as an executor takes it: parsed, and its JSON text when the caller has it (worker threads take text). */
+export interface Sendable {
+  readonly event: SegmentEvent
+  readonly text?: string
+}
+
+/** A batch's outcomes, one per event in order, and the HTTP requests it took (token requests included). */
+export interface BatchResult {
+  outcomes: Outcome[]
+  requests: number
+  /** Of those requests, how many were answered 429. */
+  throttled: number
+}
+
+/** Runs `Destination.onBatch` for one subscription's batch: in this thread, or in worker threads. */
+export interface Executor {
+  send(route: Route, batch: readonly Sendable[]): Promise<BatchResult>
+  close(): Promise<void>
+}

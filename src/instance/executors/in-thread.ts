@@ -1,0 +1,40 @@
+import type { JSONObject } from '@segment/actions-core'
+import type { AnyDestination } from '../any-destination'
+import { deliver } from '../deliver'
+import type { Route } from '../routes'
+import type { BatchResult, Executor, Sendable } from './executor'
+
+/** Runs onBatch on this thread's destination. */
+export class InThreadExecutor implements Executor {
+  constructor(
+    private readonly destination: AnyDestination,
+    private readonly settings: JSONObject
+  ) {}
+
+  async send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
+    const outcomes = await deliver(
+      this.destination,
+      this.settings,
+      route.subscription,
+      batch.map((item) => item.event)
+    )
+    return { outcomes, ...takeResponses(this.destination) }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/**
+ * Counts the HTTP requests a destination made since the last call, and empties its list: actions-core keeps
+ * every response for tests, and a long run must not.
+ */
+export function takeResponses(destination: AnyDestination): { requests: number; throttled: number } {
+  const { responses } = destination
+  const requests = responses.length
+  let throttled = 0
+  for (const response of responses) if (response.status === 429) throttled++
+  responses.length = 0
+  return { requests, throttled }
+}

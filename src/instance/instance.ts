@@ -1,0 +1,81 @@
+import { Destination } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { AnyDefinition, AnyDestination } from './any-destination'
+import type { SubscriptionConfig } from './config'
+import type { BatchLimits } from './dispatch/batcher'
+import type { BatchResult, Executor, Sendable } from './executors/executor'
+import { InThreadExecutor } from './executors/in-thread'
+import { WorkerPool } from './executors/worker-pool'
+import { checkAccount, checkInstance } from './preflight'
+import { definitionFrom } from './recipe'
+import type { DefinitionRecipe } from './recipe'
+import type { Route } from './routes'
+
+/**
+ * Where the destination comes from: a recipe (the CLI: any thread can build the destination from it, so it can
+ * run in worker threads too), or a definition at hand (a test's own destination: this thread only).
+ */
+export type DestinationSource = { recipe: DefinitionRecipe; workers?: number } | { definition: AnyDefinition }
+
+export interface InstanceOptions {
+  source: DestinationSource
+  /** The destination's settings, secrets included. */
+  settings: JSONObject
+  subscriptions: SubscriptionConfig[]
+  batch: BatchLimits
+  /** How the batch size was given, for messages: `batching.size` (default) or `--batch-size`. */
+  batchSizeKey?: string
+}
+
+/**
+ * A destination instance as a CDP runs it: a destination, its settings and its subscriptions. Constructing one
+ * checks it against the destination's definition (a ConfigError names every problem); `start` authenticates
+ * and gives what sends. It knows actions-core destinations, not a particular one.
+ */
+export class DestinationInstance {
+  readonly destination: AnyDestination
+  readonly routes: readonly Route[]
+
+  constructor(private readonly options: InstanceOptions) {
+    const { source } = options
+    this.destination = new Destination('recipe' in source ? definitionFrom(source.recipe) : source.definition)
+    this.routes = checkInstance(this.destination, options)
+  }
+
+  /** The routes of the subscriptions whose triggers take the event; `only` names the one subscription it may go to. */
+  routesOf(event: SegmentEvent, only?: string): Route[] {
+    return this.routes.filter((route) => (only === undefined || only === route.name) && route.matches(event))
+  }
+
+  /**
+   * Gets a token (refused credentials: RunFailure) and checks the mapping's literal choices against the account,
+   * then starts the executor: worker threads when the source is a recipe and asks for some, else this thread.
+   */
+  async start(): Promise<RunningInstance> {
+    const { settings, source } = this.options
+    const oauth = await checkAccount(this.destination, settings, [...this.routes])
+    const authenticated = { ...settings, oauth }
+    const executor: Executor =
+      'recipe' in source && (source.workers ?? 0) > 0
+        ? new WorkerPool(source.workers ?? 0, {
+            recipe: source.recipe,
+            settings: authenticated,
+            subscriptions: this.routes.map((route) => route.subscription)
+          })
+        : new InThreadExecutor(this.destination, authenticated)
+    return new RunningInstance(executor)
+  }
+}
+
+/** An authenticated instance: sends one subscription's batch through `onBatch` and says what became of each event. */
+export class RunningInstance {
+  constructor(private readonly executor: Executor) {}
+
+  send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
+    return this.executor.send(route, batch)
+  }
+
+  close(): Promise<void> {
+    return this.executor.close()
+  }
+}
