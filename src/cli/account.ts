@@ -9,10 +9,8 @@ import { parseEventConfigurationList, parseEventDetail } from '../../destination
 import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/contract'
 import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
 import { findEventUID } from '../../destinations/listrak-cross-channel/event-configurations'
-import { loadBackfillConfig } from '../backfill'
-import type { BackfillConfig } from '../backfill'
-import { ConfigError, DestinationInstance, registryEntry } from '../instance'
-import type { AnyDefinition, RegistryEntry } from '../instance'
+import { ConfigError, DestinationInstance, loadInstanceFile, registryEntry } from '../instance'
+import type { AnyDefinition, InstanceFile, RegistryEntry } from '../instance'
 import type { ResolvedSubscription } from '../tools/preview'
 import { UsageError } from './command'
 import { connect } from './connection'
@@ -54,9 +52,9 @@ interface ConnectionValues {
 }
 
 /** Loads a backfill configuration, turning its problems into usage errors (exit 2). */
-export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
+export async function loadConfigOrExit(path: string): Promise<InstanceFile> {
   try {
-    return await loadBackfillConfig(path)
+    return await loadInstanceFile(path)
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
@@ -64,7 +62,7 @@ export async function loadConfigOrExit(path: string): Promise<BackfillConfig> {
 
 /** The configuration's subscriptions, checked against the destination as a backfill checks them (exit 2 when unfit). */
 export function resolveOrExit(
-  config: BackfillConfig,
+  config: InstanceFile,
   definition: AnyDefinition,
   settings: JSONObject,
   source: string
@@ -88,7 +86,7 @@ export function resolveOrExit(
 }
 
 /** Connects as the options say: flags win over the config file; credentials from the environment. */
-export async function connectFromOptions(values: ConnectionValues, config?: BackfillConfig): Promise<Connection> {
+export async function connectFromOptions(values: ConnectionValues, config?: InstanceFile): Promise<Connection> {
   const file = config ?? (values.config ? await loadConfigOrExit(values.config) : undefined)
   const endpoints: Partial<Endpoints> = { ...file?.endpoints }
   if (values['api-url']) endpoints.apiUrl = values['api-url']

@@ -18,10 +18,9 @@ const subscriptionSchema = z
  * The keys of a destination instance as a CDP stores it: the destination (by slug; may be left out when the
  * registry holds one), its settings (secrets never: they come from the environment), where a destination with
  * fixed endpoints is pointed instead (a test server, the simulator), and its subscriptions. A configuration of one
- * `subscription` (the earlier format) reads as a list of one. The backfill and the relay add keys of their own,
- * and refine and transform as `instanceConfigSchema` does.
+ * `subscription` (the earlier format) reads as a list of one.
  */
-export const instanceShape = {
+const instanceShape = {
   destination: z.string().min(1).optional(),
   settings: z.record(z.string(), settingValue).default({}),
   endpoints: z.record(z.string(), z.string().min(1)).optional(),
@@ -36,7 +35,7 @@ interface SubscriptionKeys {
 }
 
 /** Either one `subscription` or a list of `subscriptions`, whose names differ. */
-export function refineSubscriptions<T extends SubscriptionKeys>(config: T, context: z.core.$RefinementCtx<T>): void {
+function refineSubscriptions<T extends SubscriptionKeys>(config: T, context: z.core.$RefinementCtx<T>): void {
   if (config.subscription && config.subscriptions) {
     context.addIssue({
       code: 'custom',
@@ -61,7 +60,7 @@ export function refineSubscriptions<T extends SubscriptionKeys>(config: T, conte
 }
 
 /** The subscriptions as one list, each with its `name` and its `key` (where it is in the file, for messages). */
-export function listSubscriptions<T extends SubscriptionKeys>({ subscription, subscriptions, ...rest }: T) {
+function listSubscriptions<T extends SubscriptionKeys>({ subscription, subscriptions, ...rest }: T) {
   return {
     ...rest,
     subscriptions: (subscriptions ?? (subscription ? [subscription] : [])).map((entry, index, all) => ({
@@ -72,23 +71,50 @@ export function listSubscriptions<T extends SubscriptionKeys>({ subscription, su
   }
 }
 
-export const instanceConfigSchema = z
-  .object(instanceShape)
+/**
+ * An instance file, what `listrak backfill` and `listrak serve` both read: the instance, how its events are sent
+ * (batch limits, requests at once, retries), and how long an export's line may be (the backfill's reader).
+ */
+export const instanceFileSchema = z
+  .object({
+    ...instanceShape,
+    batching: z
+      .object({
+        size: z.number().int().min(1).default(1000),
+        bytes: z.number().int().min(1).default(4_000_000)
+      })
+      .strict()
+      .prefault({}),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(100).default(8),
+        baseDelayMs: z.number().int().min(0).default(500),
+        maxDelayMs: z.number().int().min(0).default(30_000)
+      })
+      .strict()
+      .prefault({}),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1 << 20)
+  })
   .strict()
   .superRefine(refineSubscriptions)
   .transform(listSubscriptions)
 
-export type InstanceConfig = z.output<typeof instanceConfigSchema>
-export type SubscriptionConfig = InstanceConfig['subscriptions'][number]
+export type InstanceFile = z.output<typeof instanceFileSchema>
+export type SubscriptionConfig = InstanceFile['subscriptions'][number]
 
 /** A configuration problem: every message names the key and what was expected. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
-/** Parses `input` with `schema`, or throws a ConfigError naming every key at fault. */
-export function parseConfig<T>(schema: z.ZodType<T>, input: unknown, source: string, what: string): T {
-  const parsed = schema.safeParse(input)
+/** Parses an instance file's JSON, or throws a ConfigError naming every key at fault. */
+export function parseInstanceFile(input: unknown, source: string): InstanceFile {
+  const parsed = instanceFileSchema.safeParse(input)
   if (parsed.success) return parsed.data
   const problems = parsed.error.issues.map((issue) => {
     const key =
@@ -97,20 +123,22 @@ export function parseConfig<T>(schema: z.ZodType<T>, input: unknown, source: str
         .join('') || '(top level)'
     return `  ${key}: ${issue.message}`
   })
-  throw new ConfigError(`${source} is not a valid ${what}:\n${problems.join('\n')}`)
+  throw new ConfigError(`${source} is not a valid configuration:\n${problems.join('\n')}`)
 }
 
-/** The JSON of a configuration file, or a ConfigError saying why it cannot be read. */
-export async function readConfigFile(path: string): Promise<unknown> {
+/** Reads and parses an instance file, or throws a ConfigError saying why it cannot be used. */
+export async function loadInstanceFile(path: string): Promise<InstanceFile> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
     throw new ConfigError(`Cannot read the configuration ${path}: ${(error as Error).message}`)
   }
+  let json: unknown
   try {
-    return JSON.parse(text)
+    json = JSON.parse(text)
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`)
   }
+  return parseInstanceFile(json, path)
 }

@@ -1,15 +1,7 @@
 export { DestinationInstance, RunningInstance } from './instance'
 export type { DestinationSource, InstanceOptions } from './instance'
-export {
-  ConfigError,
-  instanceConfigSchema,
-  instanceShape,
-  listSubscriptions,
-  parseConfig,
-  readConfigFile,
-  refineSubscriptions
-} from './config'
-export type { InstanceConfig, SubscriptionConfig } from './config'
+export { ConfigError, instanceFileSchema, loadInstanceFile, parseInstanceFile } from './config'
+export type { InstanceFile, SubscriptionConfig } from './config'
 export { RunFailure } from './preflight'
 export type { Route, SubscriptionSettings } from './routes'
 export type { Outcome } from './outcome'

@@ -1,6 +1,5 @@
 import type { JSONObject } from '@segment/actions-core'
-import { parseBackfillConfig } from '../backfill'
-import { ConfigError } from '../instance'
+import { ConfigError, parseInstanceFile } from '../instance'
 
 /** A subscription as a configuration file holds it. */
 export interface SubscriptionEntry {
@@ -30,7 +29,7 @@ export function addSubscription(
   /** When the file had a single `subscription`: its name now, as `subscriptions[0]`. */
   converted?: string
 } {
-  const existing = parseBackfillConfig(file, options.source)
+  const existing = parseInstanceFile(file, options.source)
   if (!isObject(file)) throw new ConfigError(`${options.source} is not a JSON object.`)
   const single = isObject(file.subscription) ? file.subscription : undefined
   // The name the single subscription has in the list form: its own, the one given, or its place.
@@ -65,7 +64,7 @@ export function addSubscription(
       key === 'subscription' ? ['subscriptions', subscriptions] : [key, key === 'subscriptions' ? subscriptions : value]
     )
   )
-  parseBackfillConfig(config, options.source)
+  parseInstanceFile(config, options.source)
   const key = `subscriptions[${subscriptions.length - 1}]`
   return first
     ? { config, key, converted: typeof first.name === 'string' ? first.name : 'subscriptions[0]' }

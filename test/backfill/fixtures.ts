@@ -4,7 +4,8 @@ import path from 'node:path'
 import { Destination } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { exportLines } from '../../scripts/sample-export'
-import { Backfill, parseBackfillConfig } from '../../src/backfill'
+import { Backfill } from '../../src/backfill'
+import { parseInstanceFile } from '../../src/instance'
 import { addChecksum, configurationHash, inputIdentity } from '../../src/backfill/state/identity'
 import { checksumOf } from '../../src/backfill/ledger/ledger'
 import type { LedgerCounts } from '../../src/backfill/ledger/ledger'
@@ -18,7 +19,7 @@ import { definitionFor, ORDER_EVENT, settingsFor } from '../helpers'
 export const workDir = (): string => mkdtempSync(path.join(tmpdir(), 'backfill-'))
 
 /** The sample instance's subscriptions (examples/backfill.json): orders, product views, identify calls to sign-ups. */
-export const subscriptions = parseBackfillConfig(
+export const subscriptions = parseInstanceFile(
   JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'examples', 'backfill.json'), 'utf8')),
   'examples/backfill.json'
 ).subscriptions

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
-import { parseBackfillConfig } from '../../src/backfill/config'
-import { ConfigError } from '../../src/instance'
+import { ConfigError, parseInstanceFile } from '../../src/instance'
 import { readRecords } from '../../src/backfill/reading'
 import type { SourceRecord } from '../../src/backfill/reading'
 import { UNREADABLE_PREFIX_BYTES } from '../../src/backfill/reading/ndjson'
@@ -208,14 +207,14 @@ describe('configuration files', () => {
   ]
 
   it('the example is valid', () => {
-    expect(() => parseBackfillConfig(valid, 'example')).not.toThrow()
+    expect(() => parseInstanceFile(valid, 'example')).not.toThrow()
   })
 
   it('any malformed value is refused with a message that names its key', () => {
     fc.assert(
       fc.property(fc.constantFrom(...keys), fc.anything(), (key, value) => {
         try {
-          parseBackfillConfig({ ...valid, [key]: value }, 'config.json')
+          parseInstanceFile({ ...valid, [key]: value }, 'config.json')
         } catch (error) {
           expect(error).toBeInstanceOf(ConfigError)
           expect((error as Error).message).toContain(`  ${key}`)
@@ -228,7 +227,7 @@ describe('configuration files', () => {
   it('any document that is not an object is refused', () => {
     fc.assert(
       fc.property(fc.oneof(fc.constant(null), fc.array(fc.anything()), fc.string(), fc.double()), (value) => {
-        expect(() => parseBackfillConfig(value, 'config.json')).toThrow(ConfigError)
+        expect(() => parseInstanceFile(value, 'config.json')).toThrow(ConfigError)
       })
     )
   })
