@@ -12,5 +12,6 @@ module.exports = {
   // Snapshots written as Segment's jest 27 writes and reads them (jest 30's defaults differ).
   snapshotFormat: { escapeString: true, printBasicPrototype: true },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/global-setup.ts',
   reporters: ['default', '<rootDir>/test/summary-reporter.js']
 }

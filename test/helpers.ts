@@ -113,3 +113,16 @@ export async function withSimulator<T>(
     await simulator.close()
   }
 }
+
+/** Polls `condition` until it holds, failing after 10 s with what it waited for. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

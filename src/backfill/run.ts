@@ -231,7 +231,9 @@ export class Backfill {
     const settlement: Settlement<BackfillItem> = {
       accepted: (item, route, warnings) => ledger.accepted(item.ticket, route.index, warnings.length),
       filtered: (item, route) => ledger.filtered(item.ticket, route.index),
-      rejected: (item, route, status, reason) => ledger.rejected(item.ticket, route.index, item.record, status, reason)
+      rejected: (item, route, status, reason) => ledger.rejected(item.ticket, route.index, item.record, status, reason),
+      gaveUp: (item, route, status, reason, attempts) =>
+        ledger.rejected(item.ticket, route.index, item.record, status, `${reason} (gave up after ${attempts} attempts)`)
     }
     const dispatcher = (this.dispatcher = new Dispatcher<BackfillItem>({
       limiter: new AdaptiveLimiter(options.concurrency),

@@ -8,10 +8,12 @@ import { demoCommand } from './demo'
 import { mappingCommand } from './mapping'
 import { previewCommand } from './preview'
 import { schemaCommand } from './schema'
+import { serveCommand } from './serve'
 import { simulatorCommand } from './simulator'
 
 const commands: Command[] = [
   backfillCommand,
+  serveCommand,
   configsCommand,
   schemaCommand,
   previewCommand,

@@ -16,8 +16,10 @@ export interface Item extends Sendable {
 export interface Settlement<T extends Item> {
   accepted(item: T, route: Route, warnings: string[]): void
   filtered(item: T, route: Route): void
-  /** Refused for good: by the mapping or the destination, or after the retry budget ran out. */
+  /** Refused for good, by the mapping or the destination. */
   rejected(item: T, route: Route, status: number, reason: string): void
+  /** Still failing in a way a retry may cure after `attempts` sends: the retry budget ran out. */
+  gaveUp(item: T, route: Route, status: number, reason: string, attempts: number): void
 }
 
 export interface DispatchStats {
@@ -188,7 +190,7 @@ export class Dispatcher<T extends Item> {
       if (item.attempts >= retry.maxAttempts) {
         const { status, reason } = item.lastError ?? { status: 500, reason: 'unknown error' }
         this.finished.add(item)
-        settlement.rejected(item, route, status, `${reason} (gave up after ${item.attempts} attempts)`)
+        settlement.gaveUp(item, route, status, reason, item.attempts)
       } else again.push(item)
     }
     if (again.length === 0 || this.stopped) return

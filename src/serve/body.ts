@@ -1,0 +1,115 @@
+import type { IncomingMessage } from 'node:http'
+import { promisify } from 'node:util'
+import { gunzip } from 'node:zlib'
+import type { SegmentEvent } from '@segment/actions-core'
+
+/** A request the relay refuses whole, sending none of it: the status and a message naming what is wrong. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError'
+  constructor(
+    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 503,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+export interface BodyLimits {
+  /** Bytes of a request body, decompressed (Segment's API takes 500 KB, RudderStack's 4,000 KB). */
+  body: number
+  /** Bytes of one event's JSON (Segment's API: 32 KB). */
+  event: number
+}
+
+export const DEFAULT_BODY_LIMITS: BodyLimits = { body: 4_000_000, event: 32_000 }
+
+const unzip = promisify(gunzip)
+
+/** The request's body, decompressed when sent with gzip, at most `limit` bytes. */
+export async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const type = (request.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase()
+  if (type !== 'application/json' && type !== 'text/plain' && !type.endsWith('+json'))
+    throw new RequestError(415, `content-type ${type} is not JSON; send application/json`)
+  const declared = Number(request.headers['content-length'])
+  if (declared > limit) throw new RequestError(413, `the body is ${declared} bytes; at most ${limit} are taken`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new RequestError(413, `the body is over ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  const body = Buffer.concat(chunks)
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase()
+  if (encoding === 'identity') return body
+  if (encoding !== 'gzip')
+    throw new RequestError(415, `content-encoding ${encoding} is not supported; send gzip or none`)
+  try {
+    return await unzip(body, { maxOutputLength: limit })
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new RequestError(413, `the body is over ${limit} bytes decompressed`)
+    throw new RequestError(400, `the body is not valid gzip (${(error as Error).message})`)
+  }
+}
+
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0) throw new RequestError(400, 'the body is empty; send a JSON event or a batch of them')
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch (error) {
+    throw new RequestError(400, `the body is not JSON: ${(error as Error).message}`)
+  }
+}
+
+/** The Segment HTTP Tracking API's single-event paths, by the event type each implies. */
+export const SINGLE_EVENT_PATHS: Record<string, string> = {
+  '/v1/track': 'track',
+  '/v1/identify': 'identify',
+  '/v1/page': 'page',
+  '/v1/screen': 'screen',
+  '/v1/group': 'group',
+  '/v1/alias': 'alias'
+}
+
+/** Paths whose body is a batch: Segment's `{"batch": [...]}` (`/v1/batch`, `/v1/import`), or webhooks' events. */
+export const BATCH_PATHS = new Set(['/v1/batch', '/v1/import'])
+export const WEBHOOK_PATH = '/v1/events'
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * The events a request carries, as the path says: one event of the path's type, a Segment batch (whose
+ * top-level `context` each event extends), or a webhook's event or JSON array of events. Every event must be a
+ * JSON object within the event size limit.
+ */
+export function eventsOf(path: string, json: unknown, limits: BodyLimits): SegmentEvent[] {
+  let events: unknown[]
+  if (path in SINGLE_EVENT_PATHS) {
+    if (!isObject(json)) throw new RequestError(400, `${path} takes one event, a JSON object`)
+    events = [{ ...json, type: json.type ?? SINGLE_EVENT_PATHS[path] }]
+  } else if (BATCH_PATHS.has(path)) {
+    if (!isObject(json) || !Array.isArray(json.batch))
+      throw new RequestError(400, `${path} takes {"batch": [events]}; the body has no "batch" array`)
+    const context = isObject(json.context) ? json.context : undefined
+    const batch: unknown[] = json.batch
+    events = context
+      ? batch.map((event) =>
+          isObject(event)
+            ? { ...event, context: { ...context, ...(isObject(event.context) ? event.context : {}) } }
+            : event
+        )
+      : batch
+  } else {
+    events = Array.isArray(json) ? json : [json]
+  }
+  if (events.length === 0) throw new RequestError(400, 'the body holds no events')
+  events.forEach((event, index) => {
+    if (!isObject(event)) throw new RequestError(400, `event ${index}: not a JSON object`)
+    const bytes = Buffer.byteLength(JSON.stringify(event))
+    if (bytes > limits.event)
+      throw new RequestError(413, `event ${index}: ${bytes} bytes; an event may have at most ${limits.event}`)
+  })
+  return events as SegmentEvent[]
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto'
+import type { SegmentEvent } from '@segment/actions-core'
+import { AdaptiveLimiter, Batcher, Dispatcher } from '../instance'
+import type {
+  DestinationInstance,
+  DispatchStats,
+  Item,
+  RetryPolicy,
+  Route,
+  RunningInstance,
+  Settlement
+} from '../instance'
+import type { DeliveryMemory } from './memory'
+
+/** What became of one event for one subscription (or, `unmatched`, for none). */
+export type EventResult = {
+  /** The event's place in the request. */
+  index: number
+  messageId?: string
+} & (
+  | { status: 'unmatched' }
+  | { status: 'delivered'; subscription: string; warnings?: string[] }
+  /** Delivered by an earlier request (the CDP's retry), or earlier in this one: not sent again. */
+  | { status: 'repeat'; subscription: string }
+  /** actions-core's filter did not take it. */
+  | { status: 'filtered'; subscription: string }
+  /** Refused for good: a retry would fail the same way. */
+  | { status: 'rejected'; subscription: string; code: number; reason: string }
+  /** Not delivered, in a way a retry may cure: the request is answered 503 (429 when Listrak throttled). */
+  | { status: 'retry'; subscription: string; code: number; reason: string }
+)
+
+export interface RelayAnswer {
+  status: 200 | 429 | 503
+  results: EventResult[]
+}
+
+/** A rejected event, for the log and the dead-letter file. */
+export interface Rejection {
+  requestId: string
+  event: SegmentEvent
+  index: number
+  subscription: string
+  code: number
+  reason: string
+}
+
+export interface RelayOptions {
+  instance: DestinationInstance
+  running: RunningInstance
+  memory: DeliveryMemory
+  /** Requests to the destination at once, across all requests to the relay. */
+  concurrency: number
+  batch: { size: number; bytes: number }
+  /** How long a request waits for its events; what is not finished by then is answered with a retry. */
+  deadlineMs: number
+  onRejected?: (rejection: Rejection) => void
+}
+
+/**
+ * Retries inside a request are few and quick: the CDP's own retries, for hours, are the relay's queue, and a
+ * request must be answered within the deadline.
+ */
+const RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1000 }
+
+interface RelayItem extends Item {
+  requestId: string
+  index: number
+  messageId?: string
+  route: Route
+  /** The memory's key: the subscription and the messageId. */
+  key: string
+  bytes: number
+  settle(result: EventResult): void
+}
+
+/** The messageId the memory knows an event by: its own, or one derived from its content (the same for a retry). */
+export function memoryIdOf(event: SegmentEvent): string {
+  if (typeof event.messageId === 'string' && event.messageId.length > 0) return event.messageId
+  return `content:${createHash('sha256').update(JSON.stringify(event)).digest('base64url')}`
+}
+
+const messageIdOf = (event: SegmentEvent): string | undefined =>
+  typeof event.messageId === 'string' && event.messageId.length > 0 ? event.messageId : undefined
+
+/**
+ * Sends the events of a request through the destination instance, every event to every subscription whose
+ * trigger it matches, and says what became of each: the same `Destination.onBatch` path as a backfill, with
+ * one dispatcher (bounded, adaptive concurrency, retries, splits) for all requests.
+ */
+export class Relay {
+  private readonly dispatcher: Dispatcher<RelayItem>
+
+  constructor(private readonly options: RelayOptions) {
+    const { running, memory, onRejected } = options
+    const end = (item: RelayItem, result: EventResult) => {
+      const remembered = result.status === 'delivered' ? memory.delivered(item.key) : memory.release(item.key)
+      // A memory that cannot be written forgets a delivery: a retry may then send the event again.
+      void remembered.catch(() => undefined)
+      item.settle(result)
+    }
+    const about = (item: RelayItem, route: Route) => ({
+      index: item.index,
+      messageId: item.messageId,
+      subscription: route.name
+    })
+    const settlement: Settlement<RelayItem> = {
+      accepted: (item, route, warnings) =>
+        end(item, { ...about(item, route), status: 'delivered', ...(warnings.length > 0 ? { warnings } : {}) }),
+      filtered: (item, route) => end(item, { ...about(item, route), status: 'filtered' }),
+      rejected: (item, route, code, reason) => {
+        const { requestId, event, index } = item
+        onRejected?.({ requestId, event, index, subscription: route.name, code, reason })
+        end(item, { ...about(item, route), status: 'rejected', code, reason })
+      },
+      gaveUp: (item, route, code, reason) => end(item, { ...about(item, route), status: 'retry', code, reason })
+    }
+    this.dispatcher = new Dispatcher<RelayItem>({
+      limiter: new AdaptiveLimiter(options.concurrency),
+      retry: RETRY,
+      settlement,
+      send: (route, items) => running.send(route, items),
+      // The destination refused the whole batch in a way that is not the events' fault (credentials, a resource
+      // it cannot find, still failing after the retries): the CDP keeps the events and tries again later.
+      onFailure: (error, route, items) => {
+        const reason = (error as Error).message
+        for (const item of items) end(item, { ...about(item, route), status: 'retry', code: 503, reason })
+      }
+    })
+  }
+
+  /** Batches and HTTP requests sent to the destination so far. */
+  get stats(): Readonly<DispatchStats> {
+    return this.dispatcher.stats
+  }
+
+  async handle(events: SegmentEvent[], requestId: string): Promise<RelayAnswer> {
+    const { instance, memory, batch, deadlineMs } = this.options
+    const results: EventResult[] = []
+    const wanted: { index: number; messageId?: string; event: SegmentEvent; route: Route; key: string }[] = []
+    const keys = new Set<string>()
+    for (const [index, event] of events.entries()) {
+      const messageId = messageIdOf(event)
+      const routes = instance.routesOf(event)
+      if (routes.length === 0) results.push({ index, messageId, status: 'unmatched' })
+      for (const route of routes) {
+        const key = `${route.name}\u0000${memoryIdOf(event)}`
+        // The same event twice in one request is sent once.
+        if (keys.has(key)) results.push({ index, messageId, status: 'repeat', subscription: route.name })
+        else wanted.push({ index, messageId, event, route, key })
+        keys.add(key)
+      }
+    }
+
+    const claims = await Promise.all(wanted.map(({ key }) => memory.claim(key).catch((error: Error) => error)))
+    const batcher = new Batcher<RelayItem>(batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
+    const sending: {
+      about: { index: number; messageId?: string; subscription: string }
+      result: Promise<EventResult>
+    }[] = []
+    wanted.forEach(({ index, messageId, event, route, key }, position) => {
+      const claim = claims[position]
+      const about = { index, messageId, subscription: route.name }
+      if (claim instanceof Error) {
+        const reason = `the memory of delivered events cannot be reached (${claim.message})`
+        return results.push({ ...about, status: 'retry', code: 503, reason })
+      }
+      if (claim === 'delivered') return results.push({ ...about, status: 'repeat' })
+      if (claim === 'in-flight')
+        return results.push({ ...about, status: 'retry', code: 409, reason: 'another request is sending this event' })
+      const text = JSON.stringify(event)
+      const result = new Promise<EventResult>((settle) => {
+        const item: RelayItem = {
+          requestId,
+          index,
+          messageId,
+          event,
+          text,
+          bytes: text.length,
+          route,
+          key,
+          attempts: 0,
+          settle
+        }
+        const full = batcher.add(item)
+        if (full) this.dispatcher.dispatch(route, full)
+      })
+      sending.push({ about, result })
+    })
+    for (const items of batcher.drain(0)) this.dispatcher.dispatch(items[0].route, items)
+
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), deadlineMs)
+    })
+    const settled = await Promise.all(sending.map(({ result }) => Promise.race([result, deadline])))
+    clearTimeout(timer)
+    settled.forEach((result, position) => {
+      // Still on its way when the deadline passed: it may yet be delivered, and then the memory knows it.
+      const reason = `not finished within the deadline (${deadlineMs} ms)`
+      results.push(result ?? { ...sending[position].about, status: 'retry', code: 504, reason })
+    })
+    results.sort((a, b) => a.index - b.index)
+    const retry = results.filter((result) => result.status === 'retry')
+    const status = retry.length === 0 ? 200 : retry.some((result) => result.code === 429) ? 429 : 503
+    return { status, results }
+  }
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { hasCredentials, keyAccepted, signatureAccepted } from './auth'
+import type { RelayCredentials } from './auth'
+import { BATCH_PATHS, eventsOf, parseJson, readBody, RequestError, SINGLE_EVENT_PATHS, WEBHOOK_PATH } from './body'
+import type { BodyLimits } from './body'
+import type { Log } from './log'
+import type { Relay, RelayAnswer } from './relay'
+
+export interface RelayServerOptions {
+  relay: Relay
+  credentials: RelayCredentials
+  limits: BodyLimits
+  log: Log
+  /** Whether the relay is ready to deliver (its memory reachable, say), besides not shutting down. */
+  ready?(): boolean
+}
+
+export interface RunningRelayServer {
+  url: string
+  /**
+   * Shuts down as a load balancer expects: `/readyz` turns 503, new connections are refused, requests in flight
+   * are finished and answered (for at most `graceMs`), then the server closes.
+   */
+  close(graceMs?: number): Promise<void>
+}
+
+const EVENT_PATHS = new Set([...Object.keys(SINGLE_EVENT_PATHS), ...BATCH_PATHS, WEBHOOK_PATH])
+
+/** Seconds a CDP is asked to wait before it retries a request that was not finished. */
+const RETRY_AFTER_SECONDS = { 429: 30, 503: 5 } as const
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers
+  })
+  response.end(text)
+}
+
+/** Counts of the results by status, for the log line and the answer. */
+function countsOf(answer: RelayAnswer): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const result of answer.results) counts[result.status] = (counts[result.status] ?? 0) + 1
+  return counts
+}
+
+/** The relay behind HTTP: Segment's Tracking API paths and a webhook path, health and readiness, auth, limits. */
+export async function startRelayServer(
+  options: RelayServerOptions,
+  listen: { port: number; host: string }
+): Promise<RunningRelayServer> {
+  const { relay, credentials, limits, log } = options
+  let draining = false
+  let inFlight = 0
+  let idle: (() => void) | undefined
+
+  /** Answers the request; returns what its log line says besides the request id, path and duration. */
+  async function handle(request: IncomingMessage, response: ServerResponse, requestId: string) {
+    const path = pathOf(request)
+    if (path === '/healthz') return reply(response, 200, { ok: true })
+    if (path === '/readyz') {
+      const ready = !draining && (options.ready?.() ?? true)
+      return reply(response, ready ? 200 : 503, { ready })
+    }
+    if (!EVENT_PATHS.has(path))
+      throw new RequestError(404, `no such path ${path}; events go to /v1/batch or /v1/events`)
+    if (request.method !== 'POST') throw new RequestError(405, `${path} takes POST`)
+    if (draining) throw new RequestError(503, 'the relay is shutting down; send again')
+    const body = await readBody(request, limits.body)
+    let json: unknown
+    const parsed = () => (json ??= tryParse(body))
+    const authenticated =
+      !hasCredentials(credentials) ||
+      keyAccepted(request.headers, credentials) ||
+      (credentials.signingSecret !== undefined &&
+        signatureAccepted(request.headers, body, parsed, credentials.signingSecret))
+    if (!authenticated) throw new RequestError(401, 'missing or wrong credentials (a relay key, or a signature)')
+    if (!(options.ready?.() ?? true)) throw new RequestError(503, 'the relay is not ready; send again')
+    const events = eventsOf(path, parseJson(body), limits)
+    const answer = await relay.handle(events, requestId)
+    const headers: Record<string, string> =
+      answer.status === 200 ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS[answer.status]) }
+    send(response, answer.status, { requestId, results: answer.results }, headers)
+    return { status: answer.status, events: events.length, ...countsOf(answer) }
+  }
+
+  const server: Server = createServer((request, response) => {
+    const requestId = randomUUID()
+    const start = performance.now()
+    inFlight++
+    response.on('close', () => {
+      if (--inFlight === 0) idle?.()
+    })
+    if (draining) response.setHeader('connection', 'close')
+    void handle(request, response, requestId)
+      .catch((error: unknown) => {
+        const status = error instanceof RequestError ? error.status : 500
+        const message = error instanceof RequestError ? error.message : 'the relay failed on this request'
+        if (!response.headersSent)
+          send(response, status, { requestId, error: message }, status === 503 ? { 'retry-after': '5' } : {})
+        // Read what the client still sends, so that it gets the answer rather than a reset connection.
+        request.resume()
+        return { status, error: message }
+      })
+      .then((entry) => {
+        const path = pathOf(request)
+        if (path !== '/healthz' && path !== '/readyz')
+          log({ requestId, path, ...entry, durationMs: Math.round(performance.now() - start) })
+      })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(listen.port, listen.host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `http://${host}:${address.port}`,
+    async close(graceMs = 10_000) {
+      draining = true
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const finished = new Promise<void>((resolve) => {
+        idle = resolve
+        if (inFlight === 0) resolve()
+      })
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())
+      await Promise.race([finished, grace])
+      server.closeAllConnections()
+      await closed
+    }
+  }
+}
+
+const pathOf = (request: IncomingMessage): string => (request.url ?? '/').split('?')[0]
+
+function reply(response: ServerResponse, status: number, content: unknown): { status: number } {
+  send(response, status, content)
+  return { status }
+}
+
+function tryParse(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}

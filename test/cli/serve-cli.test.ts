@@ -1,0 +1,85 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { startSimulator } from '../../src/simulator'
+import type { RunningSimulator } from '../../src/simulator'
+import { workDir } from '../backfill/fixtures'
+import { waitFor } from '../helpers'
+import { instance, post, sampleEvents } from '../serve/fixtures'
+import type { Answer } from '../serve/fixtures'
+import { runCli, spawnCli } from './run-cli'
+
+let simulator: RunningSimulator
+let env: NodeJS.ProcessEnv
+beforeAll(async () => {
+  simulator = await startSimulator({ config: { faults: { latencyMs: 150 } } })
+  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+})
+afterAll(() => simulator.close())
+
+function writeConfig(extra: Record<string, unknown> = {}): string {
+  const file = path.join(workDir(), 'instance.json')
+  const subscriptions = instance.subscriptions.map(({ key: _key, ...subscription }) => subscription)
+  const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
+  writeFileSync(file, JSON.stringify({ endpoints, subscriptions, ...extra }))
+  return file
+}
+
+describe('listrak serve', () => {
+  it('exits 2 on a configuration mistake, naming the key, and listens nowhere', async () => {
+    const config = writeConfig({
+      subscriptions: [{ ...instance.subscriptions[0], key: undefined, mapping: { evntUID: 'x' } }]
+    })
+    const run = await runCli(['serve', '--config', config, '--port', '0'], { env })
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(/subscriptions\[0\]\.mapping\.evntUID: .*did you mean "eventUID"/)
+    expect(run.stderr).not.toMatch(/listening/)
+  })
+
+  it('exits 1 when Listrak refuses the credentials', async () => {
+    const run = await runCli(['serve', '--config', writeConfig(), '--port', '0'], {
+      env: { ...env, LISTRAK_CLIENT_SECRET: 'wrong' }
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toMatch(/Authentication failed/)
+    expect(run.stderr).not.toContain('wrong')
+  })
+
+  it('answers every request in flight when stopped with SIGTERM under load, then exits 0', async () => {
+    const child = spawnCli(['serve', '--config', writeConfig(), '--port', '0'], env)
+    let stderr = ''
+    let stdout = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    try {
+      await waitFor(() => /listening on (http:\S+)/.test(stderr) || child.exitCode !== null, 'the relay to listen')
+      const url = /listening on (http:\S+)/.exec(stderr)?.[1]
+      expect(url).toBeDefined()
+      const journalBefore = simulator.state.journal.length
+      const listrakBefore = simulator.state.stats.requests
+      const requests = Array.from({ length: 20 }, (_, i) =>
+        post(`${url}/v1/events`, JSON.stringify(sampleEvents(`term-${i}`))).catch((error: Error) => error)
+      )
+      await waitFor(() => simulator.state.stats.requests > listrakBefore, 'requests to reach Listrak')
+      child.kill('SIGTERM')
+      const answers = await Promise.all(requests)
+      expect(await exited).toBe(0)
+      // A request the relay took is answered; one that came after the signal is refused at connect, sending nothing.
+      const answered = answers.filter((answer): answer is Answer => !(answer instanceof Error))
+      const refused = answers.filter((answer): answer is Error => answer instanceof Error)
+      expect(answered.length).toBeGreaterThan(0)
+      expect(answered.map((answer) => answer.status)).toEqual(answered.map(() => 200))
+      expect(refused.map((error) => (error.cause as { code?: string }).code)).toEqual(refused.map(() => 'ECONNREFUSED'))
+      expect(simulator.state.journal.length - journalBefore).toBe(3 * answered.length)
+      const logged = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(logged.filter((entry) => entry.path === '/v1/events' && entry.status === 200)).toHaveLength(
+        answered.length
+      )
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { workDir } from '../backfill/fixtures'
+import { ORDER_EVENT, waitFor, withSimulator } from '../helpers'
+import { ORDERS_UID, post, sampleEvents, startFailingProxy, startTestRelay } from './fixtures'
+
+describe('the relay answers for every event', () => {
+  it('delivers each event to its subscription once, and a repeat of the request sends nothing', () =>
+    withSimulator({}, async (simulator) => {
+      const relay = await startTestRelay(simulator, simulator)
+      try {
+        const events = sampleEvents('a', 2)
+        const first = await post(`${relay.url}/v1/events`, JSON.stringify(events))
+        expect(first.status).toBe(200)
+        expect(first.body.results?.map((result) => result.status)).toEqual(events.map(() => 'delivered'))
+        expect(simulator.state.journal).toHaveLength(6)
+        const again = await post(`${relay.url}/v1/events`, JSON.stringify(events))
+        expect(again.status).toBe(200)
+        expect(again.body.results?.map((result) => result.status)).toEqual(events.map(() => 'repeat'))
+        expect(simulator.state.journal).toHaveLength(6)
+      } finally {
+        await relay.close()
+      }
+    }))
+
+  it('answers 200 naming the rejection of an event without identifiers beside a good one', () =>
+    withSimulator({}, async (simulator) => {
+      const deadLetterPath = path.join(workDir(), 'relay-dead-letters.ndjson')
+      const relay = await startTestRelay(simulator, simulator, { deadLetterPath })
+      try {
+        const [good] = sampleEvents('b')
+        const bad = { ...good, messageId: 'b-no-email', context: {} }
+        const answer = await post(`${relay.url}/v1/events`, JSON.stringify([good, bad]))
+        expect(answer.status).toBe(200)
+        expect(answer.body.results).toMatchObject([
+          { index: 0, status: 'delivered', subscription: 'Orders' },
+          {
+            index: 1,
+            status: 'rejected',
+            subscription: 'Orders',
+            reason: expect.stringMatching(/no usable identifier/)
+          }
+        ])
+        expect(simulator.state.journal).toHaveLength(1)
+        await relay.close()
+        const letters = readFileSync(deadLetterPath, 'utf8').trim().split('\n')
+        const letter: unknown = JSON.parse(letters[0])
+        expect(letters).toHaveLength(1)
+        expect(letter).toMatchObject({ deadLetter: { subscription: 'Orders', status: 400 }, raw: JSON.stringify(bad) })
+        // The log names the rejection without the reason's text, which may quote a value.
+        expect(relay.logs).toContainEqual(
+          expect.objectContaining({ level: 'warn', subscription: 'Orders', rejected: 400 })
+        )
+      } finally {
+        await relay.close()
+      }
+    }))
+
+  it('answers 503 when Listrak fails for one subscription, and the retry sends only what was not delivered', () =>
+    withSimulator({}, async (simulator) => {
+      const proxy = await startFailingProxy(simulator, ORDERS_UID)
+      const relay = await startTestRelay({ apiUrl: proxy.apiUrl, tokenUrl: simulator.tokenUrl }, simulator)
+      try {
+        const body = JSON.stringify(sampleEvents('c', 3))
+        const failed = await post(`${relay.url}/v1/events`, body)
+        expect(failed.status).toBe(503)
+        expect(failed.headers.get('retry-after')).toMatch(/^\d+$/)
+        const perEvent = ['Orders:retry', 'Product views:delivered', 'Sign-ups:delivered']
+        expect(failed.body.results?.map((result) => `${result.subscription}:${result.status}`)).toEqual([
+          ...perEvent,
+          ...perEvent,
+          ...perEvent
+        ])
+        const delivered = simulator.state.journal.length
+        expect(delivered).toBe(6)
+
+        proxy.state.failing = false
+        const retried = await post(`${relay.url}/v1/events`, body)
+        expect(retried.status).toBe(200)
+        const afterRetry = ['Orders:delivered', 'Product views:repeat', 'Sign-ups:repeat']
+        expect(retried.body.results?.map((result) => `${result.subscription}:${result.status}`)).toEqual([
+          ...afterRetry,
+          ...afterRetry,
+          ...afterRetry
+        ])
+        const journal = simulator.state.journal
+        expect(journal).toHaveLength(9)
+        expect(journal.slice(delivered).every((entry) => entry.eventUID === ORDER_EVENT.eventUID)).toBe(true)
+      } finally {
+        await relay.close()
+        await proxy.close()
+      }
+    }))
+
+  it('answers 503 for what is not finished within the deadline, and remembers it once delivered', () =>
+    withSimulator({ faults: { latencyMs: 400 } }, async (simulator) => {
+      const relay = await startTestRelay(simulator, simulator, { deadlineMs: 50 })
+      try {
+        const body = JSON.stringify(sampleEvents('d'))
+        const late = await post(`${relay.url}/v1/events`, body)
+        expect(late.status).toBe(503)
+        expect(late.body.results?.every((result) => result.status === 'retry')).toBe(true)
+        // The events were on their way: once Listrak has them, a retry sends nothing again.
+        await waitFor(() => simulator.state.journal.length === 3, 'the late events to reach the simulator')
+        await waitFor(async () => {
+          const retried = await post(`${relay.url}/v1/events`, body)
+          return retried.status === 200 && retried.body.results?.every((result) => result.status === 'repeat') === true
+        }, 'a retry answered with repeats')
+        expect(simulator.state.journal).toHaveLength(3)
+      } finally {
+        await relay.close()
+      }
+    }))
+})
