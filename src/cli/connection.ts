@@ -2,7 +2,7 @@ import type { JSONObject } from '@segment/actions-core'
 import type { ClientCredentials } from '../../destinations/listrak-cross-channel/api'
 import { resolveEndpoints } from '../../destinations/listrak-cross-channel/endpoints'
 import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
-import { ConfigError } from '../instance'
+import { ConfigError, didYouMean } from '../instance'
 import { startSimulator } from '../simulator'
 
 /** Where the secrets come from, by setting: the environment, never a file or a flag. */
@@ -51,6 +51,13 @@ export async function connect(
         `settings.${key}: the destination's endpoints are not settings; to point it at another server, give "endpoints": { "${key}": ... } at the top level.`
       )
     }
+  }
+  const known = ['apiUrl', 'tokenUrl']
+  for (const key of Object.keys(options.endpoints ?? {})) {
+    if (!known.includes(key))
+      throw new ConfigError(
+        `endpoints: unknown key "${key}"${didYouMean(key, known)}; the keys are ${known.join(', ')}`
+      )
   }
   if (options.simulator) {
     const simulator = await startSimulator()
