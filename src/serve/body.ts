@@ -76,6 +76,8 @@ export const SINGLE_EVENT_PATHS: Record<string, string> = {
 export const BATCH_PATHS = new Set(['/v1/batch', '/v1/import'])
 export const WEBHOOK_PATH = '/v1/events'
 
+const EVENT_TYPES = new Set(Object.values(SINGLE_EVENT_PATHS))
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
@@ -107,6 +109,12 @@ export function eventsOf(path: string, json: unknown, limits: BodyLimits): Segme
   if (events.length === 0) throw new RequestError(400, 'the body holds no events')
   events.forEach((event, index) => {
     if (!isObject(event)) throw new RequestError(400, `event ${index}: not a JSON object`)
+    // Without a type it is no Segment-spec event (mParticle's own batch format, say): refused, not passed as unmatched.
+    if (typeof event.type !== 'string' || !EVENT_TYPES.has(event.type))
+      throw new RequestError(
+        400,
+        `event ${index}: "type" is ${JSON.stringify(event.type) ?? 'missing'}; a Segment-spec event has one of ${[...EVENT_TYPES].join(', ')}`
+      )
     const bytes = Buffer.byteLength(JSON.stringify(event))
     if (bytes > limits.event)
       throw new RequestError(413, `event ${index}: ${bytes} bytes; an event may have at most ${limits.event}`)

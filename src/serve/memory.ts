@@ -24,10 +24,12 @@ export interface MemoryLimits {
 
 export const DEFAULT_MEMORY_LIMITS: MemoryLimits = { ttlMs: 24 * 60 * 60 * 1000, maxEntries: 1_000_000 }
 
+const IN_FLIGHT = 'in-flight'
+
 /** The memory of one relay process: the default, when one instance serves the CDP. */
 export class InProcessMemory implements DeliveryMemory {
-  /** Key -> when it was delivered, or 0 while in flight; in the order of their last change, oldest first. */
-  private readonly entries = new Map<string, number>()
+  /** Key -> when it was delivered, or IN_FLIGHT; in the order of their last change, oldest first. */
+  private readonly entries = new Map<string, number | typeof IN_FLIGHT>()
 
   constructor(
     private readonly limits: MemoryLimits = DEFAULT_MEMORY_LIMITS,
@@ -40,9 +42,9 @@ export class InProcessMemory implements DeliveryMemory {
 
   claim(key: string): Promise<Claim> {
     const at = this.entries.get(key)
-    if (at === 0) return Promise.resolve('in-flight')
+    if (at === IN_FLIGHT) return Promise.resolve('in-flight')
     if (at !== undefined && this.now() - at < this.limits.ttlMs) return Promise.resolve('delivered')
-    this.set(key, 0)
+    this.set(key, IN_FLIGHT)
     return Promise.resolve('claimed')
   }
 
@@ -52,7 +54,7 @@ export class InProcessMemory implements DeliveryMemory {
   }
 
   release(key: string): Promise<void> {
-    if (this.entries.get(key) === 0) this.entries.delete(key)
+    if (this.entries.get(key) === IN_FLIGHT) this.entries.delete(key)
     return Promise.resolve()
   }
 
@@ -61,7 +63,7 @@ export class InProcessMemory implements DeliveryMemory {
     return Promise.resolve()
   }
 
-  private set(key: string, at: number): void {
+  private set(key: string, at: number | typeof IN_FLIGHT): void {
     this.entries.delete(key)
     this.entries.set(key, at)
     this.forgetOldest()
@@ -72,7 +74,7 @@ export class InProcessMemory implements DeliveryMemory {
     const expired = this.now() - this.limits.ttlMs
     for (const [key, at] of this.entries) {
       const over = this.entries.size > this.limits.maxEntries
-      if (at === 0) {
+      if (at === IN_FLIGHT) {
         if (!over) break
         continue
       }

@@ -5,7 +5,9 @@
  * RSS of: (1) the floor, read + split + JSON.parse; (2) a hand-written minimal pipeline; (3)
  * `listrak backfill` end to end; (4) `listrak backfill --dry-run`; (5) a rate-limited backfill's
  * goodput against the simulator's capacity, with its share of 429s; (6) peak RSS at 100k and at the
- * full size. Prints a table of ratios measured in this run and writes it all to a JSON file.
+ * full size; (7) `listrak serve` against a hand-written minimal relay, at 1 and at 100 events per request:
+ * events/s, the latency each adds over the simulator's own at p50 and p99, peak RSS. Prints a table of
+ * ratios measured in this run and writes it all to a JSON file.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,6 +16,10 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportLines } from '../../scripts/sample-export'
 import { writeExampleConfig } from '../example-config'
+import { map, simulatorToken } from './hand-mapping'
+import type { SegmentLike } from './hand-mapping'
+import { load, percentile } from './relay-load'
+import type { LoadResult } from './relay-load'
 
 const root = path.join(__dirname, '..', '..')
 const work = path.join(root, '.bench')
@@ -149,6 +155,107 @@ async function backfill(
   }
 }
 
+/** A server under the RSS preload, up once `ready` finds its URL in its output; `stop` ends it with SIGTERM. */
+async function startMeasured(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {}
+): Promise<{ url: string; stop(): Promise<{ maxRssMb: number; cpuUs: number }> }> {
+  const child = spawn(process.execPath, ['--require', preload, ...args], { env: { ...process.env, ...env } })
+  let output = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    output += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const found = ready.exec(output)?.[1]
+      if (found) resolve(found)
+      if (found || child.exitCode !== null) clearInterval(timer)
+      if (!found && child.exitCode !== null) reject(new Error(`${args.join(' ')} stopped: ${output}`))
+    }, 20)
+  })
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+      return {
+        maxRssMb: Number(/BENCH_MAX_RSS_KB (\d+)/.exec(stderr)?.[1] ?? 0) / 1024,
+        cpuUs: Number(/BENCH_CPU_US (\d+)/.exec(stderr)?.[1] ?? 0)
+      }
+    }
+  }
+}
+
+interface RelayRun {
+  eventsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  /** Over the simulator's own latency for the same events posted straight to it. */
+  addedP50Ms: number
+  addedP99Ms: number
+  maxRssMb: number
+  cpuUsPerEvent: number
+  failures: number
+}
+
+const RELAY_CLIENTS = 16
+
+/**
+ * Stage 7: the same order events posted at `perRequest` a request, by 16 clients at once, straight to the
+ * simulator (its latency), to the hand-written relay, and to `listrak serve`.
+ */
+async function relayStage(
+  events: SegmentLike[],
+  perRequest: number,
+  simulator: { apiUrl: string; tokenUrl: string }
+): Promise<{ hand: RelayRun; serve: RelayRun; simulatorP50Ms: number; simulatorP99Ms: number }> {
+  const bodies: string[] = []
+  for (let i = 0; i + perRequest <= events.length; i += perRequest)
+    bodies.push(JSON.stringify(events.slice(i, i + perRequest)))
+  const token = await simulatorToken(simulator.tokenUrl)
+  const direct = await load(
+    `${simulator.apiUrl}/eventConfigurations/${ORDER_EVENT_UID}/events`,
+    bodies.map((body) => JSON.stringify({ events: (JSON.parse(body) as SegmentLike[]).map(map) })),
+    perRequest,
+    RELAY_CLIENTS,
+    { authorization: `Bearer ${token}` }
+  )
+  const summarize = (result: LoadResult, used: { maxRssMb: number; cpuUs: number }): RelayRun => ({
+    eventsPerSecond: result.eventsPerSecond,
+    p50Ms: percentile(result.latencies, 50),
+    p99Ms: percentile(result.latencies, 99),
+    addedP50Ms: percentile(result.latencies, 50) - percentile(direct.latencies, 50),
+    addedP99Ms: percentile(result.latencies, 99) - percentile(direct.latencies, 99),
+    maxRssMb: used.maxRssMb,
+    cpuUsPerEvent: used.cpuUs / result.events,
+    failures: result.failures
+  })
+  const hand = await startMeasured(
+    [path.join(build, 'hand-relay.js'), simulator.apiUrl, simulator.tokenUrl, ORDER_EVENT_UID],
+    /(http:\S+)/
+  )
+  const handLoad = await load(hand.url, bodies, perRequest, RELAY_CLIENTS)
+  const handRun = summarize(handLoad, await hand.stop())
+  const config = writeExampleConfig(path.join(work, 'relay.json'), simulator, { concurrency: RELAY_CLIENTS })
+  const serve = await startMeasured([cli, 'serve', '--config', config, '--port', '0'], /listening on (http:\S+)/, {
+    LISTRAK_CLIENT_ID: 'simulator-client',
+    LISTRAK_CLIENT_SECRET: 'simulator-secret'
+  })
+  const serveLoad = await load(`${serve.url}/v1/events`, bodies, perRequest, RELAY_CLIENTS)
+  const serveRun = summarize(serveLoad, await serve.stop())
+  return {
+    hand: handRun,
+    serve: serveRun,
+    simulatorP50Ms: percentile(direct.latencies, 50),
+    simulatorP99Ms: percentile(direct.latencies, 99)
+  }
+}
+
 async function repeat<T extends Measurement>(
   runs: number,
   label: string,
@@ -177,9 +284,11 @@ async function main(): Promise<void> {
     options: {
       events: { type: 'string', default: '1000000' },
       runs: { type: 'string', default: '3' },
-      out: { type: 'string', default: path.join(work, 'results.json') }
+      out: { type: 'string', default: path.join(work, 'results.json') },
+      'relay-events': { type: 'string', default: '10000' }
     }
   })
+  const relayEvents = Number(values['relay-events'])
   const events = Number(values.events)
   const runs = Number(values.runs)
   mkdirSync(work, { recursive: true })
@@ -212,6 +321,21 @@ async function main(): Promise<void> {
     process.stderr.write('6. listrak backfill at 100k events (memory)\n')
     const hundredK = await repeat(1, 'backfill 100k', () => backfill(small, simulator))
     Object.assign(results, { floor, hand, full, dry, hundredK })
+    process.stderr.write('7. listrak serve against a hand-written relay, at 1 and at 100 events per request\n')
+    const relayInput = readFileSync(small, 'utf8')
+      .split('\n', relayEvents * 10)
+      .filter(Boolean)
+    const relaySingle = await relayStage(
+      relayInput.slice(0, relayEvents).map((line) => JSON.parse(line) as SegmentLike),
+      1,
+      simulator
+    )
+    const relayHundred = await relayStage(
+      relayInput.slice(0, relayEvents * 10).map((line) => JSON.parse(line) as SegmentLike),
+      100,
+      simulator
+    )
+    Object.assign(results, { relaySingle, relayHundred })
   } finally {
     simulator.stop()
   }
@@ -234,6 +358,7 @@ async function main(): Promise<void> {
   }
 
   const { floor, hand, full, dry, hundredK } = results as Record<string, Measurement & { runs: number[] }>
+  const { relaySingle, relayHundred } = results as Record<string, Awaited<ReturnType<typeof relayStage>>>
   const report = {
     machine: {
       cpu: os.cpus()[0]?.model,
@@ -245,6 +370,7 @@ async function main(): Promise<void> {
     events,
     runs,
     stages: { floor, handWritten: hand, backfill: full, dryRun: dry, backfill100k: hundredK, rateLimited },
+    relay: { oneEventPerRequest: relaySingle, hundredEventsPerRequest: relayHundred, clients: RELAY_CLIENTS },
     ratios: {
       backfillCpuOverHandWritten: full.cpuUsPerEvent / hand.cpuUsPerEvent,
       backfillOverFloor: full.eventsPerSecond / floor.eventsPerSecond,
@@ -293,7 +419,28 @@ async function main(): Promise<void> {
     `| rate-limited goodput / capacity | ${pct(report.rateLimited.goodput)} | ${goal(report.rateLimited.goodput >= 0.9, '>= 90%')} |`,
     `| rate-limited share of requests answered 429 | ${pct(report.rateLimited.share429)} | ${goal(report.rateLimited.share429 <= 0.05, '<= 5%')} |`,
     `| peak RSS at ${events.toLocaleString('en-US')} events | ${full.maxRssMb.toFixed(0)} MB | ${goal(full.maxRssMb <= 200, '<= 200 MB')} |`,
-    `| peak RSS growth from 100k | ${pct(report.memory.growth)} | ${goal(report.memory.growth <= 0.1, '<= 10% (flat with size)')} |`
+    `| peak RSS growth from 100k | ${pct(report.memory.growth)} | ${goal(report.memory.growth <= 0.1, '<= 10% (flat with size)')} |`,
+    '',
+    `7. relays, ${RELAY_CLIENTS} clients at once; latency added over the simulator's own (p50 / p99)`,
+    '',
+    '| relay | events per request | events/s | added p50 (ms) | added p99 (ms) | CPU µs/event | peak RSS (MB) | not 200 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...(
+      [
+        ['hand-written', 1, relaySingle.hand],
+        ['listrak serve', 1, relaySingle.serve],
+        ['hand-written', 100, relayHundred.hand],
+        ['listrak serve', 100, relayHundred.serve]
+      ] as const
+    ).map(
+      ([label, perRequest, r]) =>
+        `| ${label} | ${perRequest} | ${n(r.eventsPerSecond)} | ${r.addedP50Ms.toFixed(1)} | ${r.addedP99Ms.toFixed(1)} | ${r.cpuUsPerEvent.toFixed(1)} | ${r.maxRssMb.toFixed(0)} | ${r.failures} |`
+    ),
+    '',
+    `| ratio | measured |`,
+    '| --- | ---: |',
+    `| serve / hand-written, 1 event per request | ${(relaySingle.serve.eventsPerSecond / relaySingle.hand.eventsPerSecond).toFixed(2)} |`,
+    `| serve / hand-written, 100 events per request | ${(relayHundred.serve.eventsPerSecond / relayHundred.hand.eventsPerSecond).toFixed(2)} |`
   ]
   process.stdout.write(`${lines.join('\n')}\n\nwritten to ${values.out}\n`)
 }

@@ -66,9 +66,11 @@ describe('bodies it refuses, sending nothing, and lives on', () => {
     ['not JSON', '{"batch": [', json, 400, /not JSON/],
     ['no events', '[]', json, 400, /no events/],
     ['an event that is not an object', '[1]', json, 400, /event 0: not a JSON object/],
+    ["mParticle's own batch format", '{"events": [{"data": {}}]}', json, 400, /event 0: "type" is missing/],
+    ['an event of no Segment type', '[{"type": "order"}]', json, 400, /event 0: "type" is "order"; .* track/],
     ['a batch without its array', '{"events": []}', json, 400, /no "batch" array/, '/v1/batch'],
     ['an event over 32 KB', JSON.stringify([{ type: 'track', properties: { big } }]), json, 413, /event 0: .* bytes/],
-    ['a body over the limit', JSON.stringify([{ big: 'y'.repeat(5_000_000) }]), json, 413, /body/],
+    ['a body over the limit', JSON.stringify([{ type: 'track', big: 'y'.repeat(5_000_000) }]), json, 413, /body/],
     ['another content type', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }, 415, /not JSON/],
     ['a path it does not serve', '[]', json, 404, /no such path/, '/v2/track']
   ])('%s', (_case, body, headers, status, message, path = '/v1/events') =>
