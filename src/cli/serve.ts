@@ -22,6 +22,7 @@ Endpoints:
                                     one event of that type
   POST /v1/events                   a webhook: one event or a JSON array of them
   GET  /healthz, /readyz            alive; ready to deliver (503 while shutting down)
+  GET  /metrics                     Prometheus metrics
 Bodies are JSON, gzip allowed.
 
 Answers: 200 when every event was delivered, rejected for good (a retry would fail the
@@ -41,6 +42,8 @@ Options:
   --port N             the port (default 8080; 0 picks a free one)
   --host HOST          the address to listen on (default 127.0.0.1)
   --deadline MS        how long a request waits for its events (default 8000)
+  --linger MS          how long an event waits for events of other requests to fill a
+                       batch to the same subscription (default 20; 0 sends at once)
   --dead-letter FILE   append events rejected for good to FILE (NDJSON; a backfill
                        replays it)
   --simulator          send to an embedded Listrak API simulator (no credentials needed)
@@ -76,6 +79,7 @@ export const serveCommand: Command = {
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         deadline: { type: 'string' },
+        linger: { type: 'string' },
         'dead-letter': { type: 'string' },
         simulator: { type: 'boolean', default: false }
       }
@@ -84,6 +88,9 @@ export const serveCommand: Command = {
     if (!values.config) throw new UsageError('--config is required: the instance configuration file (see README).')
     const port = number(values.port, '--port', 8080, 0)
     const deadlineMs = number(values.deadline, '--deadline', 8000, 1)
+    const lingerMs = number(values.linger, '--linger', 20, 0)
+    if (lingerMs >= deadlineMs)
+      throw new UsageError(`--linger (${lingerMs} ms) must be shorter than --deadline (${deadlineMs} ms)`)
     const config = await loadConfigOrExit(values.config)
     const { slug } = destinationOf(config)
     const keys = (process.env[RELAY_ENV.keys] ?? '')
@@ -109,6 +116,7 @@ export const serveCommand: Command = {
         batch: config.batching,
         concurrency: config.concurrency,
         deadlineMs,
+        lingerMs,
         credentials: { keys, signingSecret },
         listen: { port, host: values.host },
         deadLetterPath: values['dead-letter'],

@@ -9,6 +9,7 @@ import { RelayDeadLetters } from './dead-letters'
 import type { Log } from './log'
 import { InProcessMemory } from './memory'
 import type { DeliveryMemory } from './memory'
+import { RelayMetrics } from './metrics'
 import { Relay } from './relay'
 import { startRelayServer } from './server'
 
@@ -27,6 +28,8 @@ export interface RelayOptions {
   batch: BatchLimits
   concurrency: number
   deadlineMs: number
+  /** How long an event waits for others to fill a batch (see `Relay`); 0 sends at once. */
+  lingerMs: number
   credentials: RelayCredentials
   listen: { port: number; host: string }
   limits?: BodyLimits
@@ -66,6 +69,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       : new RelayDeadLetters(options.deadLetterPath, (error) =>
           log({ level: 'error', error: `cannot write the dead-letter file: ${error.message}` })
         )
+  const metrics = new RelayMetrics()
   const relay = new Relay({
     instance,
     running,
@@ -73,6 +77,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     concurrency: options.concurrency,
     batch: options.batch,
     deadlineMs: options.deadlineMs,
+    lingerMs: options.lingerMs,
+    observer: metrics,
     onRejected: (rejection) => {
       // The reason stays out of the log: a destination's reason may quote the value it refused (an email address).
       const { requestId, index, subscription, code } = rejection
@@ -82,7 +88,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   })
   let server
   try {
-    server = await startRelayServer({ relay, credentials, limits: options.limits ?? DEFAULT_BODY_LIMITS, log }, listen)
+    server = await startRelayServer(
+      {
+        relay,
+        credentials,
+        limits: options.limits ?? DEFAULT_BODY_LIMITS,
+        log,
+        metrics,
+        ready: () => memory.ready()
+      },
+      listen
+    )
   } catch (error) {
     await running.close()
     throw error

@@ -7,6 +7,8 @@ export type Claim = 'claimed' | 'delivered' | 'in-flight'
  * (a retry that overtook its original) never send it twice.
  */
 export interface DeliveryMemory {
+  /** Whether it can be reached now: without it, nothing is sent. */
+  ready(): boolean
   claim(key: string): Promise<Claim>
   /** The claimed event was delivered: remember it (for the memory's lifetime). */
   delivered(key: string): Promise<void>
@@ -38,6 +40,10 @@ export class InProcessMemory implements DeliveryMemory {
 
   get size(): number {
     return this.entries.size
+  }
+
+  ready(): boolean {
+    return true
   }
 
   claim(key: string): Promise<Claim> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '@segment/actions-core'
 import { AdaptiveLimiter, Batcher, Dispatcher } from '../instance'
 import type {
+  BatchResult,
   DestinationInstance,
   DispatchStats,
   Item,
@@ -54,7 +55,19 @@ export interface RelayOptions {
   batch: { size: number; bytes: number }
   /** How long a request waits for its events; what is not finished by then is answered with a retry. */
   deadlineMs: number
+  /**
+   * How long an event waits for others of the same subscription (and batch key), from any request, to fill a
+   * batch: a CDP posting one event a request then does not cost one Listrak request an event. 0 sends at once.
+   */
+  lingerMs: number
   onRejected?: (rejection: Rejection) => void
+  /** Each event's end for each subscription, and each batch the destination was sent: for metrics. */
+  observer?: RelayObserver
+}
+
+export interface RelayObserver {
+  result(result: EventResult): void
+  batch(route: Route, result: BatchResult | undefined, seconds: number): void
 }
 
 /**
@@ -90,13 +103,18 @@ const messageIdOf = (event: SegmentEvent): string | undefined =>
  */
 export class Relay {
   private readonly dispatcher: Dispatcher<RelayItem>
+  /** One for all requests: events of concurrent requests for one subscription travel together. */
+  private readonly batcher: Batcher<RelayItem>
+  private flushTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly options: RelayOptions) {
-    const { running, memory, onRejected } = options
+    const { running, memory, onRejected, observer } = options
+    this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
     const end = (item: RelayItem, result: EventResult) => {
       const remembered = result.status === 'delivered' ? memory.delivered(item.key) : memory.release(item.key)
       // A memory that cannot be written forgets a delivery: a retry may then send the event again.
       void remembered.catch(() => undefined)
+      observer?.result(result)
       item.settle(result)
     }
     const about = (item: RelayItem, route: Route) => ({
@@ -119,7 +137,15 @@ export class Relay {
       limiter: new AdaptiveLimiter(options.concurrency),
       retry: RETRY,
       settlement,
-      send: (route, items) => running.send(route, items),
+      send: async (route, items) => {
+        const started = performance.now()
+        let result: BatchResult | undefined
+        try {
+          return (result = await running.send(route, items))
+        } finally {
+          observer?.batch(route, result, (performance.now() - started) / 1000)
+        }
+      },
       // The destination refused the whole batch in a way that is not the events' fault (credentials, a resource
       // it cannot find, still failing after the retries): the CDP keeps the events and tries again later.
       onFailure: (error, route, items) => {
@@ -134,26 +160,42 @@ export class Relay {
     return this.dispatcher.stats
   }
 
+  /** Sends what waits in the batcher; with `olderThanMs`, only batches that waited that long. */
+  flush(olderThanMs = 0): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    for (const items of this.batcher.drain(olderThanMs)) this.dispatcher.dispatch(items[0].route, items)
+    if (this.batcher.open > 0) this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
+    const { lingerMs } = this.options
+    this.flushTimer ??= setTimeout(() => this.flush(lingerMs), lingerMs)
+  }
+
   async handle(events: SegmentEvent[], requestId: string): Promise<RelayAnswer> {
-    const { instance, memory, batch, deadlineMs } = this.options
+    const { instance, memory, deadlineMs, lingerMs, observer } = this.options
     const results: EventResult[] = []
+    const observed = (result: EventResult): EventResult => {
+      observer?.result(result)
+      return result
+    }
     const wanted: { index: number; messageId?: string; event: SegmentEvent; route: Route; key: string }[] = []
     const keys = new Set<string>()
     for (const [index, event] of events.entries()) {
       const messageId = messageIdOf(event)
       const routes = instance.routesOf(event)
-      if (routes.length === 0) results.push({ index, messageId, status: 'unmatched' })
+      if (routes.length === 0) results.push(observed({ index, messageId, status: 'unmatched' }))
       for (const route of routes) {
         const key = `${route.name}\u0000${memoryIdOf(event)}`
         // The same event twice in one request is sent once.
-        if (keys.has(key)) results.push({ index, messageId, status: 'repeat', subscription: route.name })
+        if (keys.has(key)) results.push(observed({ index, messageId, status: 'repeat', subscription: route.name }))
         else wanted.push({ index, messageId, event, route, key })
         keys.add(key)
       }
     }
 
     const claims = await Promise.all(wanted.map(({ key }) => memory.claim(key).catch((error: Error) => error)))
-    const batcher = new Batcher<RelayItem>(batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
     const sending: {
       about: { index: number; messageId?: string; subscription: string }
       result: Promise<EventResult>
@@ -163,11 +205,13 @@ export class Relay {
       const about = { index, messageId, subscription: route.name }
       if (claim instanceof Error) {
         const reason = `the memory of delivered events cannot be reached (${claim.message})`
-        return results.push({ ...about, status: 'retry', code: 503, reason })
+        return results.push(observed({ ...about, status: 'retry', code: 503, reason }))
       }
-      if (claim === 'delivered') return results.push({ ...about, status: 'repeat' })
+      if (claim === 'delivered') return results.push(observed({ ...about, status: 'repeat' }))
       if (claim === 'in-flight')
-        return results.push({ ...about, status: 'retry', code: 409, reason: 'another request is sending this event' })
+        return results.push(
+          observed({ ...about, status: 'retry', code: 409, reason: 'another request is sending this event' })
+        )
       const text = JSON.stringify(event)
       const result = new Promise<EventResult>((settle) => {
         const item: RelayItem = {
@@ -182,12 +226,13 @@ export class Relay {
           attempts: 0,
           settle
         }
-        const full = batcher.add(item)
+        const full = this.batcher.add(item)
         if (full) this.dispatcher.dispatch(route, full)
       })
       sending.push({ about, result })
     })
-    for (const items of batcher.drain(0)) this.dispatcher.dispatch(items[0].route, items)
+    if (lingerMs === 0) this.flush()
+    else if (this.batcher.open > 0) this.scheduleFlush()
 
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<undefined>((resolve) => {

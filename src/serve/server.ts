@@ -7,6 +7,7 @@ import type { RelayCredentials } from './auth'
 import { BATCH_PATHS, eventsOf, parseJson, readBody, RequestError, SINGLE_EVENT_PATHS, WEBHOOK_PATH } from './body'
 import type { BodyLimits } from './body'
 import type { Log } from './log'
+import type { RelayMetrics } from './metrics'
 import type { Relay, RelayAnswer } from './relay'
 
 export interface RelayServerOptions {
@@ -14,8 +15,9 @@ export interface RelayServerOptions {
   credentials: RelayCredentials
   limits: BodyLimits
   log: Log
-  /** Whether the relay is ready to deliver (its memory reachable, say), besides not shutting down. */
-  ready?(): boolean
+  metrics: RelayMetrics
+  /** Whether the relay can deliver (its memory reachable), besides not shutting down. */
+  ready(): boolean
 }
 
 export interface RunningRelayServer {
@@ -28,6 +30,8 @@ export interface RunningRelayServer {
 }
 
 const EVENT_PATHS = new Set([...Object.keys(SINGLE_EVENT_PATHS), ...BATCH_PATHS, WEBHOOK_PATH])
+/** Probes and scrapes, answered often and not worth a log line each. */
+const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
 /** Seconds a CDP is asked to wait before it retries a request that was not finished. */
 const RETRY_AFTER_SECONDS = { 429: 30, 503: 5 } as const
@@ -54,7 +58,7 @@ export async function startRelayServer(
   options: RelayServerOptions,
   listen: { port: number; host: string }
 ): Promise<RunningRelayServer> {
-  const { relay, credentials, limits, log } = options
+  const { relay, credentials, limits, log, metrics } = options
   let draining = false
   let inFlight = 0
   let idle: (() => void) | undefined
@@ -64,8 +68,13 @@ export async function startRelayServer(
     const path = pathOf(request)
     if (path === '/healthz') return reply(response, 200, { ok: true })
     if (path === '/readyz') {
-      const ready = !draining && (options.ready?.() ?? true)
+      const ready = !draining && options.ready()
       return reply(response, ready ? 200 : 503, { ready })
+    }
+    if (path === '/metrics') {
+      const text = await metrics.text()
+      response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text)
+      return { status: 200 }
     }
     if (!EVENT_PATHS.has(path))
       throw new RequestError(404, `no such path ${path}; events go to /v1/batch or /v1/events`)
@@ -80,8 +89,9 @@ export async function startRelayServer(
       (credentials.signingSecret !== undefined &&
         signatureAccepted(request.headers, body, parsed, credentials.signingSecret))
     if (!authenticated) throw new RequestError(401, 'missing or wrong credentials (a relay key, or a signature)')
-    if (!(options.ready?.() ?? true)) throw new RequestError(503, 'the relay is not ready; send again')
+    if (!options.ready()) throw new RequestError(503, 'the memory of delivered events cannot be reached; send again')
     const events = eventsOf(path, parseJson(body), limits)
+    metrics.received(events.length)
     const answer = await relay.handle(events, requestId)
     const headers: Record<string, string> =
       answer.status === 200 ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS[answer.status]) }
@@ -93,7 +103,9 @@ export async function startRelayServer(
     const requestId = randomUUID()
     const start = performance.now()
     inFlight++
+    metrics.inFlight.inc()
     response.on('close', () => {
+      metrics.inFlight.dec()
       if (--inFlight === 0) idle?.()
     })
     if (draining) response.setHeader('connection', 'close')
@@ -109,8 +121,10 @@ export async function startRelayServer(
       })
       .then((entry) => {
         const path = pathOf(request)
-        if (path !== '/healthz' && path !== '/readyz')
-          log({ requestId, path, ...entry, durationMs: Math.round(performance.now() - start) })
+        if (UNLOGGED_PATHS.has(path)) return
+        const seconds = (performance.now() - start) / 1000
+        metrics.request(EVENT_PATHS.has(path) ? path : 'other', entry.status, seconds)
+        log({ requestId, path, ...entry, durationMs: Math.round(seconds * 1000) })
       })
   })
   await new Promise<void>((resolve, reject) => {

@@ -34,6 +34,7 @@ export async function startTestRelay(
     batch: { size: 100, bytes: 4_000_000 },
     concurrency: 4,
     deadlineMs: 8000,
+    lingerMs: 0,
     credentials: { keys: [] },
     listen: { port: 0, host: '127.0.0.1' },
     log: (entry) => logs.push(entry),

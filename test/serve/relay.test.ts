@@ -112,3 +112,26 @@ describe('the relay answers for every event', () => {
       }
     }))
 })
+
+describe('coalescing', () => {
+  it('sends 500 concurrent single-event requests in at most 50 Listrak requests, answering each with its own', () =>
+    withSimulator({}, async (simulator) => {
+      const relay = await startTestRelay(simulator, simulator, { lingerMs: 20 })
+      try {
+        const orders = sampleEvents('one', 500).filter((event) => event.event === 'Order Completed')
+        const answers = await Promise.all(orders.map((event) => post(`${relay.url}/v1/track`, JSON.stringify(event))))
+        answers.forEach((answer, i) => {
+          expect(answer.status).toBe(200)
+          expect(answer.body.results).toEqual([
+            { index: 0, messageId: orders[i].messageId, subscription: 'Orders', status: 'delivered' }
+          ])
+        })
+        const { journal } = simulator.state
+        expect(journal).toHaveLength(500)
+        const listrakRequests = new Set(journal.map((entry) => entry.requestId)).size
+        expect(listrakRequests).toBeLessThanOrEqual(50)
+      } finally {
+        await relay.close()
+      }
+    }))
+})

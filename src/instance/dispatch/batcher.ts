@@ -9,7 +9,7 @@ export interface BatchLimits {
  * `performBatch`.
  */
 export class Batcher<T extends { bytes: number }> {
-  private readonly open = new Map<string, { items: T[]; bytes: number; since: number }>()
+  private readonly batches = new Map<string, { items: T[]; bytes: number; since: number }>()
 
   constructor(
     private readonly limits: BatchLimits,
@@ -17,22 +17,27 @@ export class Batcher<T extends { bytes: number }> {
     private readonly now: () => number = Date.now
   ) {}
 
+  /** Batches open, waiting to be filled. */
+  get open(): number {
+    return this.batches.size
+  }
+
   /** Adds an item; returns the batch it completed, if any. */
   add(item: T): T[] | undefined {
     const key = this.keyOf(item)
-    let batch = this.open.get(key)
+    let batch = this.batches.get(key)
     if (batch && batch.bytes + item.bytes > this.limits.bytes) {
-      this.open.set(key, { items: [item], bytes: item.bytes, since: this.now() })
+      this.batches.set(key, { items: [item], bytes: item.bytes, since: this.now() })
       return batch.items
     }
     if (!batch) {
       batch = { items: [], bytes: 0, since: this.now() }
-      this.open.set(key, batch)
+      this.batches.set(key, batch)
     }
     batch.items.push(item)
     batch.bytes += item.bytes
     if (batch.items.length >= this.limits.size) {
-      this.open.delete(key)
+      this.batches.delete(key)
       return batch.items
     }
     return undefined
@@ -42,9 +47,9 @@ export class Batcher<T extends { bytes: number }> {
   drain(olderThanMs = 0): T[][] {
     const cutoff = this.now() - olderThanMs
     const drained: T[][] = []
-    for (const [key, batch] of this.open) {
+    for (const [key, batch] of this.batches) {
       if (batch.since > cutoff) continue
-      this.open.delete(key)
+      this.batches.delete(key)
       drained.push(batch.items)
     }
     return drained

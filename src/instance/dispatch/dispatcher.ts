@@ -125,9 +125,11 @@ export class Dispatcher<T extends Item> {
     if (this.stopped) return
     const { settlement } = this.options
     this.stats.batches++
-    const { outcomes, requests, throttled: answered429 } = await this.options.send(route, items)
-    this.stats.requests += requests
-    this.stats.throttled += answered429
+    const { outcomes, statuses } = await this.options.send(route, items)
+    for (const [status, count] of Object.entries(statuses)) {
+      this.stats.requests += count
+      if (status === '429') this.stats.throttled += count
+    }
     const retry: T[] = []
     const failed: { item: T; outcome: Extract<Outcome, { kind: 'failed' }> }[] = []
     let throttled = false

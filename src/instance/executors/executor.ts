@@ -11,9 +11,8 @@ export interface Sendable {
 /** A batch's outcomes, one per event in order, and the HTTP requests it took (token requests included). */
 export interface BatchResult {
   outcomes: Outcome[]
-  requests: number
-  /** Of those requests, how many were answered 429. */
-  throttled: number
+  /** The destination's HTTP requests for this batch, counted by the status of their answers. */
+  statuses: Record<number, number>
 }
 
 /** Runs `Destination.onBatch` for one subscription's batch: in this thread, or in worker threads. */

@@ -27,14 +27,12 @@ export class InThreadExecutor implements Executor {
 }
 
 /**
- * Counts the HTTP requests a destination made since the last call, and empties its list: actions-core keeps
- * every response for tests, and a long run must not.
+ * The HTTP requests a destination made since the last call, counted by status; empties its list: actions-core
+ * keeps every response for tests, and a long run must not.
  */
-export function takeResponses(destination: AnyDestination): { requests: number; throttled: number } {
-  const { responses } = destination
-  const requests = responses.length
-  let throttled = 0
-  for (const response of responses) if (response.status === 429) throttled++
-  responses.length = 0
-  return { requests, throttled }
+export function takeResponses(destination: AnyDestination): { statuses: Record<number, number> } {
+  const statuses: Record<number, number> = {}
+  for (const { status } of destination.responses) statuses[status] = (statuses[status] ?? 0) + 1
+  destination.responses.length = 0
+  return { statuses }
 }
