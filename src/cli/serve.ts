@@ -1,13 +1,18 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, RunFailure, registryRecipe } from '../instance'
-import { jsonLines, startRelay } from '../serve'
+import { InProcessMemory, RedisMemory, jsonLines, redisUrlForLogs, startRelay } from '../serve'
+import type { DeliveryMemory } from '../serve'
 import { destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
 import { connect } from './connection'
 
 /** Where the relay's own secrets come from: the environment, never a file or a flag. */
-const RELAY_ENV = { keys: 'LISTRAK_RELAY_KEYS', signingSecret: 'LISTRAK_RELAY_SIGNING_SECRET' } as const
+const RELAY_ENV = {
+  keys: 'LISTRAK_RELAY_KEYS',
+  signingSecret: 'LISTRAK_RELAY_SIGNING_SECRET',
+  redis: 'LISTRAK_RELAY_REDIS_URL'
+} as const
 
 const help = `Usage: listrak serve --config instance.json [options]
 
@@ -46,6 +51,9 @@ Options:
                        batch to the same subscription (default 20; 0 sends at once)
   --dead-letter FILE   append events rejected for good to FILE (NDJSON; a backfill
                        replays it)
+  --redis URL          keep the memory of delivered events in Redis (redis://...), shared
+                       by every relay behind a load balancer (default: ${RELAY_ENV.redis},
+                       else in this process)
   --simulator          send to an embedded Listrak API simulator (no credentials needed)
   -h, --help           show this help
 
@@ -81,6 +89,7 @@ export const serveCommand: Command = {
         deadline: { type: 'string' },
         linger: { type: 'string' },
         'dead-letter': { type: 'string' },
+        redis: { type: 'string' },
         simulator: { type: 'boolean', default: false }
       }
     })
@@ -107,6 +116,27 @@ export const serveCommand: Command = {
       throw error
     }
     const log = jsonLines(process.stdout)
+    const redisUrl = values.redis ?? (process.env[RELAY_ENV.redis] || undefined)
+    let memory: DeliveryMemory
+    try {
+      memory = redisUrl
+        ? await RedisMemory.connect({
+            url: redisUrl,
+            // A claim outlives the sends of its request (retries included) and lapses soon after a relay dies.
+            claimTtlMs: Math.max(5 * deadlineMs, 2000),
+            onState: (state, detail) =>
+              log({
+                level: state === 'reachable' ? 'info' : 'error',
+                redis: state,
+                url: redisUrlForLogs(redisUrl),
+                detail
+              })
+          })
+        : new InProcessMemory()
+    } catch (error) {
+      await connection.close()
+      throw error
+    }
     let relay
     try {
       relay = await startRelay({
@@ -120,9 +150,11 @@ export const serveCommand: Command = {
         credentials: { keys, signingSecret },
         listen: { port, host: values.host },
         deadLetterPath: values['dead-letter'],
+        memory,
         log
       })
     } catch (error) {
+      await memory.close()
       await connection.close()
       if (error instanceof ConfigError) throw new UsageError(error.message)
       if (error instanceof RunFailure) throw error
@@ -133,7 +165,7 @@ export const serveCommand: Command = {
     }
     const running = relay
     process.stderr.write(
-      `Relaying to ${connection.target}: listening on ${running.url} (${config.subscriptions.length} subscription(s); ${keys.length > 0 || signingSecret ? 'credentials required' : 'no credentials: loopback only'})\n`
+      `Relaying to ${connection.target}: listening on ${running.url} (${config.subscriptions.length} subscription(s); ${keys.length > 0 || signingSecret ? 'credentials required' : 'no credentials: loopback only'}; memory ${redisUrl ? `in Redis at ${redisUrlForLogs(redisUrl)}` : 'in this process'})\n`
     )
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

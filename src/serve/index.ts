@@ -19,6 +19,7 @@ export type { RelayCredentials } from './auth'
 export type { EventResult } from './relay'
 export { InProcessMemory } from './memory'
 export type { DeliveryMemory } from './memory'
+export { RedisMemory, redisUrlForLogs } from './redis-memory'
 
 export interface RelayOptions {
   source: DestinationSource
