@@ -1,12 +1,12 @@
 import { defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
-import { eventConfigurationsUrl, fetchAccessToken, getWithToken, refreshedAccessToken } from './api'
-import { parseEventConfigurationList } from './contract'
-import { credentialsOf } from './credentials'
-import { PRODUCTION_ENDPOINTS, resolveEndpoints } from './endpoints'
-import type { Endpoints } from './endpoints'
+import { credentialsOf, fetchAccessToken, getWithToken } from './auth'
 import type { Settings } from './generated-types'
-import sendCustomEvent from './sendCustomEvent'
+import { buildAction } from './sendCustomEvent'
+import { eventConfigurationsUrl } from './sendCustomEvent/api'
+import { parseEventConfigurationList } from './sendCustomEvent/contract'
+import { PRODUCTION_ENDPOINTS, resolveEndpoints } from './sendCustomEvent/endpoints'
+import type { Endpoints } from './sendCustomEvent/endpoints'
 
 /**
  * The destination, sending to `endpoints` instead of Listrak's production servers: for the
@@ -15,7 +15,7 @@ import sendCustomEvent from './sendCustomEvent'
  */
 export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinition<Settings> {
   const { apiUrl, tokenUrl } = resolveEndpoints(endpoints)
-  const action = sendCustomEvent({ apiUrl, tokenUrl })
+  const action = buildAction({ apiUrl, tokenUrl })
   return {
     name: 'Listrak Cross Channel',
     slug: 'actions-listrak-cross-channel',
@@ -45,7 +45,7 @@ export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinit
       },
       // actions-core builds this request without the stored token, so it carries no bearer header.
       refreshAccessToken: async (request, { settings }) => ({
-        accessToken: await refreshedAccessToken(request, tokenUrl, credentialsOf(settings))
+        accessToken: await fetchAccessToken(request, tokenUrl, credentialsOf(settings))
       })
     },
     extendRequest: ({ auth }) => ({

@@ -1,6 +1,6 @@
 import { destinations } from '../../destinations'
 import type { DestinationSlug } from '../../destinations'
-import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
+import type { Endpoints } from '../../destinations/listrak-cross-channel/sendCustomEvent/endpoints'
 
 /**
  * A registry destination's definition pointed at `endpoints`: what the backfill's worker threads call

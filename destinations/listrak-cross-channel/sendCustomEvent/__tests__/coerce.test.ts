@@ -1,5 +1,5 @@
-import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
+import { coerceDataFields, coerceValue } from '../coerce'
+import type { AttributeType } from '../contract'
 
 const accepts: [AttributeType, unknown, string][] = [
   ['String', 'hello', 'hello'],

@@ -1,4 +1,4 @@
-import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
+import { normalizeIdentifiers } from '../identifiers'
 
 describe('normalizeIdentifiers', () => {
   it('trims and lower-cases email, reduces phone to digits, trims the mobile contact UID', () => {

@@ -7,7 +7,7 @@ import {
 } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import nock from 'nock'
-import Destination from '../index'
+import Destination from '../../index'
 import { RETRYABLE_STATUSES } from '../results'
 
 const API = 'https://api.listrak.com'
