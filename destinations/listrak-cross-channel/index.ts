@@ -48,13 +48,10 @@ export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinit
         accessToken: await fetchAccessToken(request, tokenUrl, credentialsOf(settings))
       })
     },
-    extendRequest: ({ auth }) => ({
-      // actions-core would otherwise read a clone of each response and leave the original unread: with
-      // node-fetch, a body over 16 KB (a batch's per-recipient answer) then stalls the clone for ever.
-      skipResponseCloning: true,
-      // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
-      ...(auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {})
-    }),
+    // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
+    // The action sets its own request options (API_REQUEST_OPTIONS), so it needs nothing else from here.
+    extendRequest: ({ auth }) =>
+      auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {},
     presets: [
       {
         name: 'Track Events to the Custom Event of the Same Name',

@@ -22,11 +22,18 @@ export function eventsUrl(endpoints: Endpoints, eventUID: string): string {
 }
 
 /**
+ * The options of every API request. actions-core would otherwise read a clone of each response and
+ * leave the original unread: with node-fetch, a body over 16 KB (a batch's per-recipient answer) then
+ * stalls the clone for ever. Set here, not in `extendRequest`, so that any destination can hold the action.
+ */
+export const API_REQUEST_OPTIONS = { throwHttpErrors: false, skipResponseCloning: true } as const
+
+/**
  * GET an API resource with the request client the caller was given (its bearer token comes from the
  * destination's `extendRequest`) and parse it against the contract.
  */
 export async function getResource<T>(request: RequestClient, url: string, parse: BodyParser<T>): Promise<T> {
-  return parseApiResponse(await request(url, { method: 'get', throwHttpErrors: false }), parse)
+  return parseApiResponse(await request(url, { ...API_REQUEST_OPTIONS, method: 'get' }), parse)
 }
 
 /** The body of an API response, checked against the contract; a failure becomes an error with the status. */

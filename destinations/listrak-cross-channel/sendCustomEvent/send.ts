@@ -1,6 +1,7 @@
 import { ErrorCodes, IntegrationError } from '@segment/actions-core'
 import type { RequestClient } from '@segment/actions-core'
 import {
+  API_REQUEST_OPTIONS,
   eventConfigurationsUrl,
   eventConfigurationUrl,
   eventsUrl,
@@ -177,8 +178,8 @@ async function postEvents(
   let response
   try {
     response = await request(eventsUrl(endpoints, eventUID), {
+      ...API_REQUEST_OPTIONS,
       method: 'post',
-      throwHttpErrors: false,
       headers: { 'content-type': 'application/json' },
       body: BODY_PREFIX + chunk.map((item) => item.json).join(',') + BODY_SUFFIX
     })
@@ -205,8 +206,8 @@ function loadEvent(request: RequestClient, endpoints: Endpoints, scope: CacheSco
       async () => (await getResource(request, eventConfigurationsUrl(endpoints), parseEventConfigurationList)).data
     )
     const response = await request(eventConfigurationUrl(endpoints, eventUID), {
-      method: 'get',
-      throwHttpErrors: false
+      ...API_REQUEST_OPTIONS,
+      method: 'get'
     })
     if (response.status === 404) throw notFound(key)
     return { eventUID, schema: parseApiResponse(response, parseEventDetail).data.eventSchemaAttrs }

@@ -6,11 +6,11 @@ describe('safeUrl', () => {
     'http://localhost:4010',
     'http://127.0.0.1:1/x',
     'http://[::1]:80'
-  ])('accepts %s', (url) => expect(() => safeUrl(url, 'apiUrl')).not.toThrow())
+  ])('accepts %s', (url: string) => expect(() => safeUrl(url, 'apiUrl')).not.toThrow())
 
   it.each(['http://api.listrak.com', 'http://10.0.0.5', 'http://localhost.evil.com', 'ftp://localhost'])(
     'refuses %s',
-    (url) => expect(() => safeUrl(url, 'apiUrl')).toThrow(/apiUrl .* must use https/)
+    (url: string) => expect(() => safeUrl(url, 'apiUrl')).toThrow(/apiUrl .* must use https/)
   )
 
   it('names the endpoint of a URL that does not parse', () => {
