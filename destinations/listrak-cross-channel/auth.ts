@@ -1,7 +1,7 @@
 import { ErrorCodes, IntegrationError, InvalidAuthenticationError } from '@segment/actions-core'
 import type { RequestClient } from '@segment/actions-core'
 import type { Settings } from './generated-types'
-import { parseApiResponse, readJson } from './sendCustomEvent/api'
+import { API_REQUEST_OPTIONS, parseApiResponse, readJson } from './sendCustomEvent/api'
 import type { BodyParser } from './sendCustomEvent/contract'
 
 /**
@@ -32,8 +32,8 @@ export async function fetchAccessToken(
   credentials: ClientCredentials
 ): Promise<string> {
   const response = await request(tokenUrl, {
+    ...API_REQUEST_OPTIONS,
     method: 'post',
-    throwHttpErrors: false,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'client_credentials',
@@ -72,8 +72,8 @@ export async function getWithToken<T>(
   parse: BodyParser<T>
 ): Promise<T> {
   const response = await request(url, {
+    ...API_REQUEST_OPTIONS,
     method: 'get',
-    throwHttpErrors: false,
     headers: { authorization: `Bearer ${token}` }
   })
   return parseApiResponse(response, parse)

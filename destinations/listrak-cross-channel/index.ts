@@ -49,7 +49,7 @@ export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinit
       })
     },
     // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
-    // The action sets its own request options (API_REQUEST_OPTIONS), so it needs nothing else from here.
+    // Every request sets its own options (API_REQUEST_OPTIONS), so the action needs nothing else from here.
     extendRequest: ({ auth }) =>
       auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {},
     presets: [
