@@ -1,12 +1,12 @@
 import { defaultValues } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
-import { eventConfigurationsUrl, fetchAccessToken, getWithToken, refreshedAccessToken } from './api'
-import { parseEventConfigurationList } from './contract'
-import { credentialsOf } from './credentials'
-import { PRODUCTION_ENDPOINTS, resolveEndpoints } from './endpoints'
-import type { Endpoints } from './endpoints'
+import { credentialsOf, fetchAccessToken, getWithToken } from './auth'
 import type { Settings } from './generated-types'
-import sendCustomEvent from './sendCustomEvent'
+import { buildAction } from './sendCustomEvent'
+import { eventConfigurationsUrl } from './sendCustomEvent/api'
+import { parseEventConfigurationList } from './sendCustomEvent/contract'
+import { PRODUCTION_ENDPOINTS, resolveEndpoints } from './sendCustomEvent/endpoints'
+import type { Endpoints } from './sendCustomEvent/endpoints'
 
 /**
  * The destination, sending to `endpoints` instead of Listrak's production servers: for the
@@ -15,7 +15,7 @@ import sendCustomEvent from './sendCustomEvent'
  */
 export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinition<Settings> {
   const { apiUrl, tokenUrl } = resolveEndpoints(endpoints)
-  const action = sendCustomEvent({ apiUrl, tokenUrl })
+  const action = buildAction({ apiUrl, tokenUrl })
   return {
     name: 'Listrak Cross Channel',
     slug: 'actions-listrak-cross-channel',
@@ -45,16 +45,13 @@ export function withEndpoints(endpoints: Partial<Endpoints>): DestinationDefinit
       },
       // actions-core builds this request without the stored token, so it carries no bearer header.
       refreshAccessToken: async (request, { settings }) => ({
-        accessToken: await refreshedAccessToken(request, tokenUrl, credentialsOf(settings))
+        accessToken: await fetchAccessToken(request, tokenUrl, credentialsOf(settings))
       })
     },
-    extendRequest: ({ auth }) => ({
-      // actions-core would otherwise read a clone of each response and leave the original unread: with
-      // node-fetch, a body over 16 KB (a batch's per-recipient answer) then stalls the clone for ever.
-      skipResponseCloning: true,
-      // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
-      ...(auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {})
-    }),
+    // No token yet (the first call of a run): send none; Listrak answers 401 and the framework refreshes.
+    // Every request sets its own options (API_REQUEST_OPTIONS), so the action needs nothing else from here.
+    extendRequest: ({ auth }) =>
+      auth?.accessToken ? { headers: { authorization: `Bearer ${auth.accessToken}` } } : {},
     presets: [
       {
         name: 'Track Events to the Custom Event of the Same Name',

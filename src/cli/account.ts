@@ -1,14 +1,17 @@
 import { createRequestClient } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
+import { getWithClientCredentials } from '../../destinations/listrak-cross-channel/auth'
 import {
   eventConfigurationsUrl,
-  eventConfigurationUrl,
-  getWithClientCredentials
-} from '../../destinations/listrak-cross-channel/api'
-import { parseEventConfigurationList, parseEventDetail } from '../../destinations/listrak-cross-channel/contract'
-import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/contract'
-import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
-import { findEventUID } from '../../destinations/listrak-cross-channel/event-configurations'
+  eventConfigurationUrl
+} from '../../destinations/listrak-cross-channel/sendCustomEvent/api'
+import {
+  parseEventConfigurationList,
+  parseEventDetail
+} from '../../destinations/listrak-cross-channel/sendCustomEvent/contract'
+import type { EventConfiguration, EventDetail } from '../../destinations/listrak-cross-channel/sendCustomEvent/contract'
+import type { Endpoints } from '../../destinations/listrak-cross-channel/sendCustomEvent/endpoints'
+import { findEventUID } from '../../destinations/listrak-cross-channel/sendCustomEvent/event-configurations'
 import { ConfigError, DestinationInstance, loadInstanceFile, registryEntry } from '../instance'
 import type { AnyDefinition, InstanceFile, RegistryEntry } from '../instance'
 import type { ResolvedSubscription } from '../tools/preview'

@@ -1,7 +1,7 @@
 import type { JSONObject } from '@segment/actions-core'
-import type { ClientCredentials } from '../../destinations/listrak-cross-channel/api'
-import { resolveEndpoints } from '../../destinations/listrak-cross-channel/endpoints'
-import type { Endpoints } from '../../destinations/listrak-cross-channel/endpoints'
+import type { ClientCredentials } from '../../destinations/listrak-cross-channel/auth'
+import { resolveEndpoints } from '../../destinations/listrak-cross-channel/sendCustomEvent/endpoints'
+import type { Endpoints } from '../../destinations/listrak-cross-channel/sendCustomEvent/endpoints'
 import { ConfigError, didYouMean } from '../instance'
 import { startSimulator } from '../simulator'
 

@@ -1,6 +1,6 @@
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
-import { coerceValue } from '../../destinations/listrak-cross-channel/coerce'
+import type { AttributeType } from '../../destinations/listrak-cross-channel/sendCustomEvent/contract'
+import { coerceValue } from '../../destinations/listrak-cross-channel/sendCustomEvent/coerce'
 
 /** The kinds of call a suggestion is made from. */
 export type CallType = 'track' | 'identify' | 'page'

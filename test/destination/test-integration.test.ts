@@ -36,10 +36,14 @@ describe('testAuthentication', () => {
 })
 
 describe('dynamic fields', () => {
-  it('lists the event configurations by name', async () => {
+  // A dropdown asks with the stored token, through extendRequest: actions-core keeps tokens.
+  const authFor = async () => ({ accessToken: await tokenFrom(simulator), refreshToken: '' })
+
+  it('lists the event configurations by name, with the stored token', async () => {
     const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'eventUID', {
       settings: settingsFor(simulator),
+      auth: await authFor(),
       payload: {}
     })
     expect(response).toEqual({
@@ -50,19 +54,24 @@ describe('dynamic fields', () => {
     expect((response as { choices: unknown[] }).choices).toHaveLength(3)
   })
 
-  it('returns an API failure as a dropdown error, not a crash', async () => {
+  it('returns an API failure (a refused token) as a dropdown error, not a crash', async () => {
     const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'eventUID', {
-      settings: { ...settingsFor(simulator), client_secret: 'wrong' },
+      settings: settingsFor(simulator),
+      auth: { accessToken: 'not-a-token', refreshToken: '' },
       payload: {}
     })
-    expect(response).toMatchObject({ choices: [], error: { message: expect.stringMatching(/refused/) } })
+    expect(response).toEqual({
+      choices: [],
+      error: { code: '401', message: 'Listrak rejected the access token (HTTP 401).' }
+    })
   })
 
   it("offers the chosen event's schema attributes as dataFields keys", async () => {
     const destination = createTestIntegration(definitionFor(simulator))
     const response = await destination.testDynamicField('sendCustomEvent', 'dataFields.__keys__', {
       settings: settingsFor(simulator),
+      auth: await authFor(),
       payload: { eventUID: ORDER_EVENT.eventUID }
     })
     const choices = (response as { choices: { value: string; type: string }[] }).choices

@@ -43,6 +43,17 @@ describe('Listrak Cross Channel', () => {
       expect(error.message).toMatch(/refused the client credentials \(HTTP 401\)/)
       expect(error.message).not.toContain(refused.client_secret)
     })
+
+    it('reads a list of event configurations of more than 16 KB (actions-core must not leave a cloned body unread)', async () => {
+      nock(AUTH).post('/OAuth2/Token').reply(200, { access_token: 'fresh-token' })
+      const data = Array.from({ length: 300 }, (_, i) => ({
+        eventUID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        eventName: `Event configuration number ${i}`
+      }))
+      const list = nock(API).get('/crosschannel/v1/eventConfigurations').reply(200, { data })
+      await createTestIntegration(Definition).testAuthentication(settings)
+      expect(list.isDone()).toBe(true)
+    })
   })
 
   describe('refreshAccessToken', () => {

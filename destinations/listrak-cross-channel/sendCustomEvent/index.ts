@@ -6,17 +6,18 @@ import {
   RetryableError
 } from '@segment/actions-core'
 import type { ActionDefinition, DynamicFieldItem, DynamicFieldResponse } from '@segment/actions-core'
-import { eventConfigurationsUrl, eventConfigurationUrl, getWithClientCredentials } from '../api'
-import { parseEventConfigurationList, parseEventDetail } from '../contract'
-import type { AttributeType } from '../contract'
-import type { Endpoints } from '../endpoints'
-import { credentialsOf } from '../credentials'
-import { findEventUID } from '../event-configurations'
-import { RETRYABLE_STATUSES } from '../results'
-import type { EventResult } from '../results'
-import { DEFAULT_BATCH_BYTES, sendCustomEvents } from '../send'
 import type { Settings } from '../generated-types'
+import { eventConfigurationsUrl, eventConfigurationUrl, getResource } from './api'
+import { parseEventConfigurationList, parseEventDetail } from './contract'
+import type { AttributeType } from './contract'
+import { PRODUCTION_ENDPOINTS } from './endpoints'
+import type { Endpoints } from './endpoints'
+import { findEventUID } from './event-configurations'
 import type { Payload } from './generated-types'
+import { RETRYABLE_STATUSES } from './results'
+import type { EventResult } from './results'
+import { DEFAULT_BATCH_BYTES, sendCustomEvents } from './send'
+import type { CacheScope } from './send'
 
 const FIELD_TYPES: Record<AttributeType, DynamicFieldItem['type']> = {
   String: 'string',
@@ -40,8 +41,17 @@ function dropdownError(error: unknown): DynamicFieldResponse {
   return { choices: [], error: { code: String(status ?? 'ERROR'), message: message ?? String(error) } }
 }
 
-/** The action, sending to `endpoints` (production unless the destination was built withEndpoints). */
-export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<Settings, Payload> {
+/** Whose cached event configurations a call may read (see CacheScope). */
+function scopeOf(settings: Settings, subscriptionMetadata?: { actionConfigId?: string }): CacheScope {
+  return { actionConfigId: subscriptionMetadata?.actionConfigId, clientId: settings.client_id }
+}
+
+/**
+ * The action, sending to `endpoints`: production in the default export, another server (the
+ * simulator, a test server) through the destination's `withEndpoints`. It relies on the destination's
+ * `refreshAccessToken` and on its `extendRequest` for the bearer token of every request it makes.
+ */
+export function buildAction(endpoints: Endpoints): ActionDefinition<Settings, Payload> {
   return {
     title: 'Send Custom Event',
     description:
@@ -128,16 +138,9 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
       }
     },
     dynamicFields: {
-      eventUID: async (request, { settings, auth }) => {
+      eventUID: async (request) => {
         try {
-          const list = await getWithClientCredentials(
-            request,
-            endpoints.tokenUrl,
-            credentialsOf(settings),
-            auth?.accessToken,
-            eventConfigurationsUrl(endpoints),
-            parseEventConfigurationList
-          )
+          const list = await getResource(request, eventConfigurationsUrl(endpoints), parseEventConfigurationList)
           return {
             choices: list.data.map((config) => ({
               label: config.eventName ?? config.eventUID,
@@ -150,28 +153,20 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
         }
       },
       dataFields: {
-        __keys__: async (request, { settings, auth, payload }) => {
+        __keys__: async (request, { payload }) => {
           if (!payload?.eventUID) {
             return {
               choices: [],
               error: { code: 'EVENT_NOT_SELECTED', message: 'Choose an event configuration first.' }
             }
           }
-          const get = <T>(url: string, parse: (body: unknown) => T | undefined) =>
-            getWithClientCredentials(
-              request,
-              endpoints.tokenUrl,
-              credentialsOf(settings),
-              auth?.accessToken,
-              url,
-              parse
-            )
           try {
             const eventUID = await findEventUID(
               payload.eventUID,
-              async () => (await get(eventConfigurationsUrl(endpoints), parseEventConfigurationList)).data
+              async () =>
+                (await getResource(request, eventConfigurationsUrl(endpoints), parseEventConfigurationList)).data
             )
-            const detail = await get(eventConfigurationUrl(endpoints, eventUID), parseEventDetail)
+            const detail = await getResource(request, eventConfigurationUrl(endpoints, eventUID), parseEventDetail)
             return {
               choices: Object.entries(detail.data.eventSchemaAttrs).map(([key, type]) => ({
                 label: key,
@@ -186,13 +181,13 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
         }
       }
     },
-    perform: async (request, { settings, payload }) => {
-      const [result] = await sendCustomEvents(request, endpoints, settings.client_id, [payload])
+    perform: async (request, { settings, payload, subscriptionMetadata }) => {
+      const [result] = await sendCustomEvents(request, endpoints, scopeOf(settings, subscriptionMetadata), [payload])
       if (!result.ok) throw toError(result)
       return result.body
     },
-    performBatch: async (request, { settings, payload }) => {
-      const results = await sendCustomEvents(request, endpoints, settings.client_id, payload)
+    performBatch: async (request, { settings, payload, subscriptionMetadata }) => {
+      const results = await sendCustomEvents(request, endpoints, scopeOf(settings, subscriptionMetadata), payload)
       const response = new MultiStatusResponse()
       results.forEach((result, index) => {
         if (result.ok) {
@@ -215,3 +210,5 @@ export default function sendCustomEvent(endpoints: Endpoints): ActionDefinition<
     }
   }
 }
+
+export default buildAction(PRODUCTION_ENDPOINTS)

@@ -1,5 +1,5 @@
-import type { ListrakEvent } from '../../destinations/listrak-cross-channel/contract'
-import { mapRecipientResults } from '../../destinations/listrak-cross-channel/results'
+import type { ListrakEvent } from '../contract'
+import { mapRecipientResults } from '../results'
 
 const email = (value: string) => ({ identifierType: 'EmailAddress' as const, identifierValue: value })
 const event = (...identifiers: ListrakEvent['identifiers']): ListrakEvent => ({ identifiers, dataFields: {} })

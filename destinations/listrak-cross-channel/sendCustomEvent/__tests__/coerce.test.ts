@@ -1,5 +1,5 @@
-import { coerceDataFields, coerceValue } from '../../destinations/listrak-cross-channel/coerce'
-import type { AttributeType } from '../../destinations/listrak-cross-channel/contract'
+import { coerceDataFields, coerceValue } from '../coerce'
+import type { AttributeType } from '../contract'
 
 const accepts: [AttributeType, unknown, string][] = [
   ['String', 'hello', 'hello'],
@@ -56,11 +56,11 @@ const refuses: [AttributeType, unknown, RegExp][] = [
 ]
 
 describe('coerceValue', () => {
-  it.each(accepts)('%s takes %p as %p', (type, value, expected) => {
+  it.each(accepts)('%s takes %p as %p', (type: AttributeType, value: unknown, expected: string) => {
     expect(coerceValue(type, value)).toEqual({ ok: true, value: expected })
   })
 
-  it.each(refuses)('%s refuses %p', (type, value, reason) => {
+  it.each(refuses)('%s refuses %p', (type: AttributeType, value: unknown, reason: RegExp) => {
     const result = coerceValue(type, value)
     expect(result.ok).toBe(false)
     expect(!result.ok && result.reason).toMatch(reason)

@@ -7,7 +7,7 @@ import {
 } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import nock from 'nock'
-import Destination from '../index'
+import Destination from '../../index'
 import { RETRYABLE_STATUSES } from '../results'
 
 const API = 'https://api.listrak.com'
@@ -249,6 +249,59 @@ describe('sendCustomEvent performBatch', () => {
       { status: 429, errortype: 'TOO_MANY_REQUESTS' },
       { status: 429, errortype: 'TOO_MANY_REQUESTS' }
     ])
+  })
+})
+
+describe('the event configuration cache', () => {
+  const send = (actionConfigId: string) =>
+    testDestination.testAction('sendCustomEvent', {
+      event: order({ email: 'a@example.com' }),
+      mapping,
+      settings: { client_id: 'shared-client', client_secret: 'secret' },
+      auth,
+      subscriptionMetadata: { actionConfigId, destinationConfigId: 'd', actionId: 'a', sourceId: 's' }
+    })
+
+  it("is kept per subscription (actionConfigId): one subscription reads the schema once, another never reads the first's", async () => {
+    const schema = nock(API)
+      .get(`${BASE}/eventConfigurations/${EVENT_UID}`)
+      .times(2)
+      .reply(200, { data: { eventUID: EVENT_UID, eventSchemaAttrs: SCHEMA } })
+    nock(API)
+      .post(`${BASE}/eventConfigurations/${EVENT_UID}/events`)
+      .times(3)
+      .reply(200, { data: [], meta: { statusCode: 200 } })
+
+    await send('subscription-1')
+    await send('subscription-1')
+    expect(schema.pendingMocks()).toHaveLength(1)
+    await send('subscription-2')
+    expect(schema.isDone()).toBe(true)
+  })
+})
+
+describe('large answers', () => {
+  it('reads a per-recipient answer of more than 16 KB (actions-core must not leave a cloned body unread)', async () => {
+    const emails = Array.from({ length: 400 }, (_, i) => `recipient-${i}@example.com`)
+    schemaAnswer()
+    nock(API)
+      .post(`${BASE}/eventConfigurations/${EVENT_UID}/events`)
+      .reply(200, {
+        data: emails.map((email) => ({
+          statusCode: 200,
+          identifiers: [{ identifierType: 'EmailAddress', identifierValue: email }]
+        })),
+        meta: { statusCode: 200 }
+      })
+
+    await testDestination.testBatchAction('sendCustomEvent', {
+      events: emails.map((email) => order({ email })),
+      mapping,
+      settings: freshSettings(),
+      auth
+    })
+
+    expect(testDestination.results[0].multistatus?.map((result) => result.status)).toEqual(emails.map(() => 200))
   })
 })
 

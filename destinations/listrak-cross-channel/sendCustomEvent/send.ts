@@ -1,11 +1,12 @@
 import { ErrorCodes, IntegrationError } from '@segment/actions-core'
 import type { RequestClient } from '@segment/actions-core'
 import {
+  API_REQUEST_OPTIONS,
   eventConfigurationsUrl,
   eventConfigurationUrl,
   eventsUrl,
   describeFailure,
-  noteRejectedToken,
+  getResource,
   parseApiResponse,
   readJson
 } from './api'
@@ -31,7 +32,28 @@ export interface SendPayload extends IdentifierInput {
 /** Listrak's own limit is not published; 4 MB is Segment's default batch byte bound. */
 export const DEFAULT_BATCH_BYTES = 4_000_000
 const SCHEMA_TTL_MS = 5 * 60 * 1000
-const eventCache = new ExpiringCache<EventTarget>(SCHEMA_TTL_MS)
+/**
+ * The event configurations payloads name, with their schemas: bounded, for five minutes, and keyed
+ * by the subscription (see cacheKey), never by a secret. Tokens are not kept here: actions-core keeps
+ * them (`settings.oauth`) and the request client carries them.
+ */
+const eventCache = new ExpiringCache<EventTarget>(SCHEMA_TTL_MS, 2000)
+
+/** Whose entries a call may read: Segment's subscription (`actionConfigId`) or, without one, the account. */
+export interface CacheScope {
+  actionConfigId?: string
+  clientId: string
+}
+
+/**
+ * In Segment every subscription has an actionConfigId, one workspace's own: an entry is never read by
+ * another workspace. Without one (the package's own pipelines, one configuration's account per process)
+ * the scope is the account's client_id, an identifier rather than a secret.
+ */
+function cacheKey(endpoints: Endpoints, scope: CacheScope, key: string): string {
+  const owner = scope.actionConfigId ? `subscription:${scope.actionConfigId}` : `client:${scope.clientId}`
+  return [endpoints.apiUrl, owner, key].join('\u0000')
+}
 
 /** The event configuration a payload's eventUID field names: its eventUID and its schema. */
 interface EventTarget {
@@ -57,7 +79,7 @@ interface PreparedEvent {
 export async function sendCustomEvents(
   request: RequestClient,
   endpoints: Endpoints,
-  clientId: string,
+  scope: CacheScope,
   payloads: SendPayload[]
 ): Promise<EventResult[]> {
   const results: EventResult[] = new Array<EventResult>(payloads.length)
@@ -68,7 +90,7 @@ export async function sendCustomEvents(
     else indicesByEvent.set(payload.eventUID, [index])
   })
   for (const [eventUID, indices] of indicesByEvent) {
-    await sendToEvent(request, endpoints, clientId, eventUID, indices, payloads, results)
+    await sendToEvent(request, endpoints, scope, eventUID, indices, payloads, results)
   }
   return results
 }
@@ -76,7 +98,7 @@ export async function sendCustomEvents(
 async function sendToEvent(
   request: RequestClient,
   endpoints: Endpoints,
-  clientId: string,
+  scope: CacheScope,
   eventUID: string,
   indices: number[],
   payloads: SendPayload[],
@@ -84,7 +106,7 @@ async function sendToEvent(
 ): Promise<void> {
   let target: EventTarget
   try {
-    target = await loadEvent(request, endpoints, clientId, eventUID)
+    target = await loadEvent(request, endpoints, scope, eventUID)
   } catch (error) {
     const result = failureFromError(error)
     for (const index of indices) results[index] = result
@@ -156,8 +178,8 @@ async function postEvents(
   let response
   try {
     response = await request(eventsUrl(endpoints, eventUID), {
+      ...API_REQUEST_OPTIONS,
       method: 'post',
-      throwHttpErrors: false,
       headers: { 'content-type': 'application/json' },
       body: BODY_PREFIX + chunk.map((item) => item.json).join(',') + BODY_SUFFIX
     })
@@ -171,22 +193,21 @@ async function postEvents(
     // A 2xx without a readable body still means Listrak took the request.
     return mapRecipientResults(events, parseEventPostResponse(body) ?? {}, response.status)
   }
-  if (response.status === 401) noteRejectedToken(response)
   const message =
     response.status === 401 ? 'Listrak rejected the access token (HTTP 401).' : describeFailure(response.status, body)
   return events.map((event) => failure(response.status, message, { sent: event, body: response.content }))
 }
 
-/** The event configuration `key` names (an eventUID or a name) and its schema, cached per account and key. */
-function loadEvent(request: RequestClient, endpoints: Endpoints, clientId: string, key: string): Promise<EventTarget> {
-  return eventCache.get(`${endpoints.apiUrl}\u0000${clientId}\u0000${key}`, async () => {
-    const eventUID = await findEventUID(key, async () => {
-      const response = await request(eventConfigurationsUrl(endpoints), { method: 'get', throwHttpErrors: false })
-      return parseApiResponse(response, parseEventConfigurationList).data
-    })
+/** The event configuration `key` names (an eventUID or a name) and its schema, cached per subscription and key. */
+function loadEvent(request: RequestClient, endpoints: Endpoints, scope: CacheScope, key: string): Promise<EventTarget> {
+  return eventCache.get(cacheKey(endpoints, scope, key), async () => {
+    const eventUID = await findEventUID(
+      key,
+      async () => (await getResource(request, eventConfigurationsUrl(endpoints), parseEventConfigurationList)).data
+    )
     const response = await request(eventConfigurationUrl(endpoints, eventUID), {
-      method: 'get',
-      throwHttpErrors: false
+      ...API_REQUEST_OPTIONS,
+      method: 'get'
     })
     if (response.status === 404) throw notFound(key)
     return { eventUID, schema: parseApiResponse(response, parseEventDetail).data.eventSchemaAttrs }

@@ -1,4 +1,5 @@
-import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/identifiers'
+import { normalizeIdentifiers } from '../identifiers'
+import type { IdentifierInput } from '../identifiers'
 
 describe('normalizeIdentifiers', () => {
   it('trims and lower-cases email, reduces phone to digits, trims the mobile contact UID', () => {
@@ -53,7 +54,7 @@ describe('normalizeIdentifiers', () => {
     [{ emailAddress: 'a b@c.com' }, /not a valid email address/],
     [{ phoneNumber: 'call me' }, /phoneNumber "call me" is not a phone number: it has 0 digits/],
     [{ phoneNumber: '1234567890123456' }, /16 digits/]
-  ])('fails an event whose only identifier is malformed, saying why: %p', (input, message) => {
+  ])('fails an event whose only identifier is malformed, saying why: %p', (input: IdentifierInput, message: RegExp) => {
     const result = normalizeIdentifiers(input)
     expect(result.ok).toBe(false)
     expect(!result.ok && result.message).toMatch(/^The event has no usable identifier: /)

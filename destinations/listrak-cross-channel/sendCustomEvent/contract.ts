@@ -59,10 +59,6 @@ export type EventPostResponse = {
   meta?: ResponseMeta
 }
 
-export type TokenResponse = {
-  access_token: string
-}
-
 /** Reads an unknown body as T, or undefined when it does not have the contract's shape. */
 export type BodyParser<T> = (body: unknown) => T | undefined
 
@@ -137,8 +133,3 @@ export const parseEventPostResponse: BodyParser<EventPostResponse> = (body) => {
     data: response.data.map((group) => ({ ...group, identifiers: group.identifiers ?? [] }) as RecipientDetail)
   }
 }
-
-export const parseTokenResponse: BodyParser<TokenResponse> = (body) =>
-  isObject(body) && typeof body.access_token === 'string' && body.access_token.length > 0
-    ? (body as unknown as TokenResponse)
-    : undefined
