@@ -132,9 +132,41 @@ function mappingProblems(key: string, mapping: JSONObject, fields: Fields): stri
     // A directive of the wrong shape fails on any event: say so now, not once per event.
     transform(mapping, {})
   } catch (error) {
-    problems.push(`${key}.mapping: ${(error as Error).message}`)
+    problems.push(...directiveProblems(key, error))
   }
   return problems
+}
+
+/** The mapping kit's directives (its validator does not export their names), for did-you-mean. */
+const DIRECTIVES = [
+  '@path',
+  '@if',
+  '@template',
+  '@literal',
+  '@case',
+  '@replace',
+  '@arrayPath',
+  '@json',
+  '@merge',
+  '@flatten',
+  '@transform',
+  '@excludeWhenNull',
+  '@liquid'
+]
+
+/**
+ * The mapping kit's validation errors, one line each and naming the key: it throws an AggregateError of
+ * ValidationErrors (`/dataFields/orderDate has an invalid directive: @paht.`) whose message is their stacks.
+ */
+function directiveProblems(key: string, error: unknown): string[] {
+  const errors = Symbol.iterator in Object(error) ? [...(error as Iterable<Error>)] : [error as Error]
+  return errors.map((each) => {
+    const message = String(each.message).trim().split('\n')[0]
+    const [, pointer = '', what = message] = /^\/(\S*) (.*?)\.?$/.exec(message) ?? []
+    const at = pointer ? `.${pointer.split('/').join('.')}` : ''
+    const directive = /invalid directive: (@\S+)$/.exec(what)?.[1]
+    return `${key}.mapping${at}: ${what}${directive ? didYouMean(directive, DIRECTIVES) : ''}`
+  })
 }
 
 /** The runner's batch limits must be values the action's batching fields accept. */

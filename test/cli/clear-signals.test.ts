@@ -1,0 +1,72 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { startSimulator } from '../../src/simulator'
+import type { RunningSimulator } from '../../src/simulator'
+import { workDir } from '../backfill/fixtures'
+import { runMain } from './run-main'
+
+let simulator: RunningSimulator
+let env: NodeJS.ProcessEnv
+beforeAll(async () => {
+  simulator = await startSimulator()
+  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+})
+afterAll(() => simulator.close())
+beforeEach(() => simulator.state.journal.splice(0))
+
+interface Instance {
+  endpoints?: Record<string, string>
+  subscriptions: { name: string; mapping: Record<string, unknown> & { dataFields: Record<string, unknown> } }[]
+}
+const example = (): Instance =>
+  JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'examples', 'backfill.json'), 'utf8')) as Instance
+
+/** examples/backfill.json pointed at the simulator, changed by `edit`, in a file of its own. */
+function writeConfig(dir: string, edit: (instance: Instance) => void = () => undefined): string {
+  const instance = example()
+  instance.endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
+  edit(instance)
+  const file = path.join(dir, 'instance.json')
+  writeFileSync(file, JSON.stringify(instance, null, 2))
+  return file
+}
+
+function writeLines(dir: string, events: unknown[], name = 'sample.ndjson'): string {
+  const file = path.join(dir, name)
+  writeFileSync(file, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`)
+  return file
+}
+
+const order = (properties: Record<string, unknown>, traits: unknown = { email: 'ada@example.com' }) => ({
+  type: 'track',
+  event: 'Order Completed',
+  timestamp: '2025-02-03T04:05:06Z',
+  context: { traits },
+  properties: { order_id: 'O1', total: 10, ...properties }
+})
+
+const backfill = (dir: string, config: string, input: string, ...more: string[]) =>
+  runMain(
+    ['backfill', '--config', config, '--workers', '0', '--dead-letter', path.join(dir, 'dl.ndjson'), ...more, input],
+    env
+  )
+const preview = (config: string, input: string, ...more: string[]) =>
+  runMain(['preview', '--config', config, ...more, input], env)
+
+describe('a misspelled directive', () => {
+  it('is one line naming the key, with did-you-mean, in preflight and preview (exit 2), and no stack trace', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir, (instance) => {
+      instance.subscriptions[0].mapping.dataFields.orderDate = { '@paht': '$.timestamp' }
+    })
+    const input = writeLines(dir, [order({})])
+    const expected =
+      'subscriptions[0].mapping.dataFields.orderDate: has an invalid directive: @paht (did you mean "@path"?)'
+    for (const run of [await backfill(dir, config, input), await preview(config, input)]) {
+      expect(run.status).toBe(2)
+      expect(run.stderr).toContain(`  ${expected}\n`)
+      expect(run.stderr).not.toMatch(/\bat \S+ \(|ValidationError/)
+    }
+    expect(simulator.state.journal).toHaveLength(0)
+  })
+})
