@@ -70,3 +70,19 @@ describe('a misspelled directive', () => {
     expect(simulator.state.journal).toHaveLength(0)
   })
 })
+
+describe('a configuration with comments', () => {
+  it('is refused by line and column, saying the file is JSON (exit 2)', async () => {
+    const dir = workDir()
+    const config = path.join(dir, 'commented.json')
+    const text = JSON.stringify(example(), null, 2).replace('"settings": {},', '"settings": {}, // none needed')
+    writeFileSync(config, text)
+    const input = writeLines(dir, [order({})])
+    for (const run of [await backfill(dir, config, input), await preview(config, input)]) {
+      expect(run.status).toBe(2)
+      expect(run.stderr).toContain(
+        `${config} is not valid JSON: line 3, column 19: Expected double-quoted property name: comments are not allowed (the file is JSON, not JSONC)`
+      )
+    }
+  })
+})
