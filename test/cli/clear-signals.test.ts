@@ -86,3 +86,15 @@ describe('a configuration with comments', () => {
     }
   })
 })
+
+describe('preview of a sample file that is not there', () => {
+  it('exits 2 naming the file, as a usage error', async () => {
+    const dir = workDir()
+    const missing = path.join(dir, 'no-such-sample.ndjson')
+    const run = await preview(writeConfig(dir), missing)
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(
+      /^listrak preview: Cannot read the sample .*no-such-sample\.ndjson: ENOENT: no such file/
+    )
+  })
+})
