@@ -206,7 +206,10 @@ export async function checkAccount(
       })
       accessToken = tokens?.accessToken ?? ''
     } catch (error) {
-      throw new RunFailure(`Authentication failed: ${(error as Error).message}`)
+      const { status, message } = error as { status?: unknown; message?: string }
+      // No HTTP answer at all: the token endpoint is down or its URL is wrong, which new credentials will not fix.
+      if (typeof status !== 'number') throw new RunFailure(`Cannot reach the API to get a token: ${message}`)
+      throw new RunFailure(`Authentication failed: ${message}`)
     }
   }
   const auth = { accessToken, refreshToken: '' }

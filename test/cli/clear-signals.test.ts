@@ -3,6 +3,7 @@ import path from 'node:path'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { workDir } from '../backfill/fixtures'
+import { startLocalServer } from '../helpers'
 import { runMain } from './run-main'
 
 let simulator: RunningSimulator
@@ -96,5 +97,21 @@ describe('preview of a sample file that is not there', () => {
     expect(run.stderr).toMatch(
       /^listrak preview: Cannot read the sample .*no-such-sample\.ndjson: ENOENT: no such file/
     )
+  })
+})
+
+describe('a token endpoint that cannot be reached', () => {
+  it('says the API cannot be reached, not that authentication failed (exit 1, nothing sent)', async () => {
+    const dir = workDir()
+    // A port that was just listening and is closed now: nothing answers there.
+    const closed = await startLocalServer(() => undefined)
+    await closed.close()
+    const config = writeConfig(dir, (instance) => {
+      instance.endpoints = { apiUrl: `${closed.url}/crosschannel/v1`, tokenUrl: `${closed.url}/OAuth2/Token` }
+    })
+    const run = await backfill(dir, config, writeLines(dir, [order({})]))
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/stopped .*: Cannot reach the API to get a token: request to .*\/OAuth2\/Token failed/)
+    expect(run.stdout + run.stderr).not.toMatch(/Authentication failed/)
   })
 })
