@@ -49,6 +49,8 @@ export interface BackfillOptions {
   maxLineBytes?: number
   stdin?: Readable
   signal?: AbortSignal
+  /** Called once every check has passed (configuration, checkpoint, outputs, credentials), before the first read. */
+  onStarted?: () => void
 }
 
 export interface BackfillCounts extends LedgerCounts {
@@ -151,6 +153,7 @@ export class Backfill {
     let refused: ConfigError | undefined
     try {
       this.running = await this.instance.start()
+      options.onStarted?.()
       if (!this.abortReason) await this.readAll(this.running)
     } catch (error) {
       if (error instanceof ConfigError) refused = error

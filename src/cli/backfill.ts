@@ -225,15 +225,16 @@ export const backfillCommand: Command = {
             ...(values.report ? [{ path: values.report, what: 'the report' }] : []),
             ...(dryRun ? [{ path: values.payloads, what: 'the payloads file' }] : [])
           ],
-          signal: interrupt.signal
+          signal: interrupt.signal,
+          onStarted: () => {
+            if (values.quiet) return
+            const target = proxy ? `nowhere (dry run; request bodies go to ${values.payloads})` : connection.target
+            process.stderr.write(`Sending ${inputs.join(', ')} to ${target}\n`)
+          }
         })
       } catch (error) {
         if (error instanceof ConfigError) throw new UsageError(error.message)
         throw error
-      }
-      if (!values.quiet) {
-        const target = proxy ? `nowhere (dry run; request bodies go to ${values.payloads})` : connection.target
-        process.stderr.write(`Sending ${inputs.join(', ')} to ${target}\n`)
       }
       const stop = showProgress(backfill, values.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines')
       let report: BackfillReport

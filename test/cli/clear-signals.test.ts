@@ -115,3 +115,23 @@ describe('a token endpoint that cannot be reached', () => {
     expect(run.stdout + run.stderr).not.toMatch(/Authentication failed/)
   })
 })
+
+describe('"Sending X to ..."', () => {
+  it('is printed only once the run has passed its checks', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir)
+    const input = writeLines(dir, [order({})])
+    const refused = await runMain(['backfill', '--config', config, '--workers', '0', input], {
+      ...env,
+      LISTRAK_CLIENT_SECRET: 'not-the-secret'
+    })
+    expect(refused.status).toBe(1)
+    const otherOutput = await backfill(dir, config, input, '--report', input)
+    expect(otherOutput.status).toBe(2)
+    for (const run of [refused, otherOutput]) expect(run.stderr).not.toMatch(/Sending/)
+
+    const sent = await backfill(dir, config, input)
+    expect(sent.status).toBe(0)
+    expect(sent.stderr).toMatch(/^Sending .*sample\.ndjson to http:\/\/127\.0\.0\.1:\d+\n/)
+  })
+})
