@@ -135,3 +135,35 @@ describe('"Sending X to ..."', () => {
     expect(sent.stderr).toMatch(/^Sending .*sample\.ndjson to http:\/\/127\.0\.0\.1:\d+\n/)
   })
 })
+
+describe('a Date field given YYYYMMDD, 0 or -1', () => {
+  it('sends YYYYMMDD as that day and refuses 0 and -1, in backfill and preview alike: never a silent 1970', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir, (instance) => {
+      instance.subscriptions[0].mapping.dataFields.orderDate = { '@path': '$.properties.order_date' }
+    })
+    const input = writeLines(dir, [
+      order({ order_id: 'O1', order_date: '20250102' }),
+      order({ order_id: 'O2', order_date: '0' }),
+      order({ order_id: 'O3', order_date: -1 })
+    ])
+    const run = await backfill(dir, config, input)
+    expect(run.status).toBe(3)
+    expect(simulator.state.journal.map((entry) => [entry.dataFields.orderId, entry.dataFields.orderDate])).toEqual([
+      ['O1', '2025-01-02T00:00:00.000Z']
+    ])
+    const reasons = readFileSync(path.join(dir, 'dl.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { deadLetter: { reason: string } }).deadLetter.reason)
+    expect(reasons).toEqual([
+      'dataFields.orderDate (Date) cannot take the value "0": an epoch timestamp before 1973 (below 10^8 seconds), likely a mistake.',
+      'dataFields.orderDate (Date) cannot take the value -1: an epoch timestamp before 1973 (below 10^8 seconds), likely a mistake.'
+    ])
+
+    const previewed = await preview(config, input, '--json')
+    expect(previewed.status).toBe(3)
+    const { events } = JSON.parse(previewed.stdout) as { events: { outcome: string }[] }
+    expect(events.map((event) => event.outcome)).toEqual(['would-send', 'rejected', 'rejected'])
+  })
+})
