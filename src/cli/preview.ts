@@ -121,7 +121,12 @@ export const previewCommand: Command = {
 
     const connection = await connectFromOptions(values, config)
     try {
-      const subscriptions = resolveOrExit(config, entry.definition, connection.settings, values.config)
+      const subscriptions = await resolveOrExit(
+        config,
+        definitionAt(entry, connection.endpoints),
+        connection.settings,
+        values.config
+      )
       const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
       const { events, summary } = await previewEvents(sample, {
         definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),

@@ -1,4 +1,4 @@
-import { transform } from '@segment/actions-core'
+import { isDirective, transform } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
 import type { AnyDestination } from './any-destination'
@@ -185,10 +185,36 @@ function batchProblems(instance: InstanceCheck, fields: Fields): string[] {
   })
 }
 
+interface DynamicChoices {
+  choices?: { value: string; label: string }[]
+  error?: { message: string }
+}
+
+const isLiteralObject = (value: JSONObject[string]): value is JSONObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isDirective(value)
+
+/** The mapping's values that are the same for every event: what a dynamic field may be asked about before any event. */
+const literalsOf = (mapping: JSONObject): JSONObject =>
+  Object.fromEntries(Object.entries(mapping).filter(([, value]) => !isDirective(value)))
+
+/** A literal value must be one of the choices: its value or its label, as an action may take either (a name). */
+function checkChoice(where: string, value: string, choices: { value: string; label: string }[]): void {
+  if (choices.some((choice) => choice.value === value || choice.label === value)) return
+  const offered = choices.map((choice) =>
+    choice.label === choice.value ? choice.value : `${choice.label} (${choice.value})`
+  )
+  const candidates = choices.flatMap((choice) => [choice.value, choice.label])
+  throw new RunFailure(
+    `${where}: "${value}" is not one of the choices the account offers${didYouMean(value, candidates)}: ${offered.join(', ') || 'none'}`
+  )
+}
+
 /**
  * Gets a token, so that refused credentials stop the run before anything is read, and checks each
  * literal mapping value of a field with dynamic choices against the choices the account offers (an
- * event configuration the account does not have, say). Returns the token state for `settings.oauth`.
+ * event configuration the account does not have, say: RunFailure), and the literal keys of an object
+ * field with dynamic keys against the keys it offers (a data field the event's schema does not have:
+ * a ConfigError, a mistake of the configuration). Returns the token state for `settings.oauth`.
  */
 export async function checkAccount(
   destination: AnyDestination,
@@ -213,35 +239,40 @@ export async function checkAccount(
     }
   }
   const auth = { accessToken, refreshToken: '' }
+  const problems: string[] = []
   for (const route of routes) {
     const { partnerAction, mapping } = route.subscription
     const action = destination.definition.actions[partnerAction]
+    const dynamicFields = (action.dynamicFields ?? {}) as Record<string, unknown>
+    const choicesOf = async (field: string, payload: JSONObject): Promise<DynamicChoices> =>
+      (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
     for (const [field, value] of Object.entries(mapping)) {
-      if (typeof value !== 'string' || !(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
-      if (typeof (action.dynamicFields as Record<string, unknown> | undefined)?.[field] !== 'function') continue
-      const response = (await destination.executeDynamicField(partnerAction, field, {
-        settings,
-        payload: mapping,
-        auth
-      })) as {
-        choices?: { value: string; label: string }[]
-        error?: { message: string }
-      }
+      if (!(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
       const where = `subscription "${route.name}": mapping.${field}`
-      if (response.error) throw new RunFailure(`${where}: cannot list its choices: ${response.error.message}`)
-      const choices = response.choices ?? []
-      if (!choices.some((choice) => choice.value === value)) {
-        const offered = choices.map((choice) =>
-          choice.label === choice.value ? choice.value : `${choice.label} (${choice.value})`
-        )
-        throw new RunFailure(
-          `${where}: "${value}" is not one of the choices the account offers${didYouMean(
-            value,
-            choices.map((c) => c.value)
-          )}: ${offered.join(', ') || 'none'}`
-        )
+      if (typeof value === 'string' && typeof dynamicFields[field] === 'function') {
+        const response = await choicesOf(field, mapping)
+        if (response.error) throw new RunFailure(`${where}: cannot list its choices: ${response.error.message}`)
+        checkChoice(where, value, response.choices ?? [])
+      }
+      const keys = (dynamicFields[field] as Record<string, unknown> | undefined)?.__keys__
+      if (typeof keys === 'function' && isLiteralObject(value)) {
+        // The keys may depend on other fields (an object's keys on the event it goes to): give it their literal values.
+        const response = await choicesOf(`${field}.__keys__`, literalsOf(mapping))
+        // No list of keys (say, they depend on a value mapped from each event): nothing to check them against.
+        if (response.error || !response.choices) continue
+        const offered = response.choices.map((choice) => choice.value)
+        for (const key of Object.keys(value).filter((key) => !offered.includes(key))) {
+          problems.push(
+            `${where}.${key}: not one of the keys the account offers for this field${didYouMean(key, offered)}; its keys: ${offered.join(', ') || 'none'}`
+          )
+        }
       }
     }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `The configuration does not fit the account:\n${problems.map((problem) => `  ${problem}`).join('\n')}`
+    )
   }
   return accessToken ? { access_token: accessToken } : {}
 }

@@ -167,3 +167,77 @@ describe('a Date field given YYYYMMDD, 0 or -1', () => {
     expect(events.map((event) => event.outcome)).toEqual(['would-send', 'rejected', 'rejected'])
   })
 })
+
+describe('preview and backfill agree', () => {
+  const viewed = {
+    type: 'track',
+    event: 'Product Viewed',
+    timestamp: '2025-02-03T04:05:06Z',
+    context: { traits: { email: 'ada@example.com' } },
+    properties: { product_id: 'P1', name: 'Scarf', price: 19 }
+  }
+
+  it('on an eventUID given by the name of an event configuration: both send it there', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir, (instance) => (instance.subscriptions[1].mapping.eventUID = 'Product Browsed'))
+    const input = writeLines(dir, [viewed])
+    const previewed = await preview(config, input)
+    expect(previewed.stdout).toMatch(/-> Product views: would send/)
+    expect(previewed.status).toBe(0)
+    const sent = await backfill(dir, config, input)
+    expect(sent.status).toBe(0)
+    expect(simulator.state.journal.map((entry) => [entry.eventUID, entry.dataFields.productId])).toEqual([
+      ['2b7d9f40-8c3e-4f6a-b1d2-7e5a9c0f4d12', 'P1']
+    ])
+  })
+
+  it('on a name the account lacks: both refuse it before anything is sent, in the same words (exit 1)', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir, (instance) => (instance.subscriptions[1].mapping.eventUID = 'Product Browse'))
+    const input = writeLines(dir, [viewed])
+    const expected =
+      'subscription "Product views": mapping.eventUID: "Product Browse" is not one of the choices the account offers (did you mean "Product Browsed"?)'
+    const previewed = await preview(config, input)
+    expect(previewed.status).toBe(1)
+    expect(previewed.stderr).toContain(expected)
+    const sent = await backfill(dir, config, input)
+    expect(sent.status).toBe(1)
+    expect(sent.stdout).toContain(expected)
+    expect(simulator.state.journal).toHaveLength(0)
+  })
+
+  it('on a data-field key the schema lacks: both refuse it with did-you-mean, as a configuration mistake (exit 2)', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir, (instance) => {
+      const { price, ...rest } = instance.subscriptions[1].mapping.dataFields
+      instance.subscriptions[1].mapping.dataFields = { ...rest, prize: price }
+    })
+    const input = writeLines(dir, [viewed])
+    const expected =
+      '  subscription "Product views": mapping.dataFields.prize: not one of the keys the account offers for this field (did you mean "price"?); its keys: productId, productName, price, category, viewedAt\n'
+    for (const run of [await preview(config, input), await backfill(dir, config, input)]) {
+      expect(run.status).toBe(2)
+      expect(run.stderr).toContain(expected)
+    }
+    expect(simulator.state.journal).toHaveLength(0)
+  })
+
+  it('on events whose email, phone or traits are null: preview says what the backfill does', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir)
+    const input = writeLines(dir, [
+      order({ order_id: 'N1' }, { email: null }),
+      order({ order_id: 'N2' }, { email: 'ada@example.com', phone: null }),
+      order({ order_id: 'N3', email: 'grace@example.com' }, null)
+    ])
+    const previewed = await preview(config, input, '--json')
+    expect(previewed.stderr).toBe('')
+    const { events } = JSON.parse(previewed.stdout) as { events: { outcome: string }[] }
+    expect(events.map((event) => event.outcome)).toEqual(['rejected', 'would-send', 'would-send'])
+    expect(previewed.status).toBe(3)
+
+    const sent = await backfill(dir, config, input)
+    expect(sent.status).toBe(3)
+    expect(simulator.state.journal.map((entry) => entry.dataFields.orderId)).toEqual(['N2', 'N3'])
+  })
+})
