@@ -118,6 +118,9 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   }
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
+  if (report.warnings.length > 0) lines.push('  most common warnings:')
+  for (const { subscription, text, count } of report.warnings)
+    lines.push(`  ${number.format(count).padStart(8)} x ${subscription}: ${text}`)
   const { batches, retriedBatches, retriedEvents, splits } = report.dispatch
   lines.push(
     `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`

@@ -241,3 +241,30 @@ describe('preview and backfill agree', () => {
     expect(simulator.state.journal.map((entry) => entry.dataFields.orderId)).toEqual(['N2', 'N3'])
   })
 })
+
+describe('warnings', () => {
+  it('are shown by their most common texts with counts in the summary and the report, naming no one', async () => {
+    const dir = workDir()
+    const config = writeConfig(dir)
+    const report = path.join(dir, 'report.json')
+    const input = writeLines(dir, [
+      order({ order_id: 'W1' }, { email: 'ada@example.com', phone: 'call-me-42' }),
+      order({ order_id: 'W2' }, { email: 'ada@example.com', phone: 'call-me-43' }),
+      order({ order_id: 'W3' }, { email: 'ada@example.com', phone: 'ring-555' }),
+      order({ order_id: 'W4' })
+    ])
+    const run = await backfill(dir, config, input, '--report', report)
+    expect(run.status).toBe(0)
+    const twoDigits = 'phoneNumber "…" is not a phone number: it has 2 digits, expected 7 to 15.'
+    const threeDigits = 'phoneNumber "…" is not a phone number: it has 3 digits, expected 7 to 15.'
+    expect(run.stdout).toContain(
+      `  most common warnings:\n         2 x Orders: ${twoDigits}\n         1 x Orders: ${threeDigits}\n`
+    )
+    const written = readFileSync(report, 'utf8')
+    expect((JSON.parse(written) as { warnings: unknown }).warnings).toEqual([
+      { subscription: 'Orders', text: twoDigits, count: 2 },
+      { subscription: 'Orders', text: threeDigits, count: 1 }
+    ])
+    for (const output of [run.stdout, run.stderr, written]) expect(output).not.toMatch(/call-me|ring-555/)
+  })
+})
