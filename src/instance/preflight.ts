@@ -1,9 +1,11 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { isDirective, transform } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
 import type { AnyDestination } from './any-destination'
 import type { SubscriptionConfig } from './config'
 import { ConfigError } from './config'
+import { isRetryable } from './outcome'
 import type { BatchLimits } from './dispatch/batcher'
 import { routeOf } from './routes'
 import type { Route } from './routes'
@@ -187,7 +189,19 @@ function batchProblems(instance: InstanceCheck, fields: Fields): string[] {
 
 interface DynamicChoices {
   choices?: { value: string; label: string }[]
-  error?: { message: string }
+  error?: { message: string; code?: string }
+}
+
+/** Preflight asks the API a few questions before the run; a throttled or failing answer is asked again, a few times. */
+const ATTEMPTS = 5
+const FIRST_DELAY_MS = 100
+
+async function askUntilAnswered(ask: () => Promise<DynamicChoices>): Promise<DynamicChoices> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await ask()
+    if (!response.error || attempt === ATTEMPTS || !isRetryable(Number(response.error.code))) return response
+    await delay(FIRST_DELAY_MS * 2 ** (attempt - 1))
+  }
 }
 
 const isLiteralObject = (value: JSONObject[string]): value is JSONObject =>
@@ -244,8 +258,11 @@ export async function checkAccount(
     const { partnerAction, mapping } = route.subscription
     const action = destination.definition.actions[partnerAction]
     const dynamicFields = (action.dynamicFields ?? {}) as Record<string, unknown>
-    const choicesOf = async (field: string, payload: JSONObject): Promise<DynamicChoices> =>
-      (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
+    const choicesOf = (field: string, payload: JSONObject): Promise<DynamicChoices> =>
+      askUntilAnswered(
+        async () =>
+          (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
+      )
     for (const [field, value] of Object.entries(mapping)) {
       if (!(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
       const where = `subscription "${route.name}": mapping.${field}`
