@@ -16,6 +16,8 @@ import { DeadLetterWriter } from './ledger/dead-letters'
 import { MessageIdWindow } from './ledger/dedup'
 import { emptyCounts, Ledger } from './ledger/ledger'
 import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
+import { WarningTally } from './ledger/warnings'
+import type { CommonWarning } from './ledger/warnings'
 import { readRecords } from './reading'
 import type { SourceRecord } from './reading'
 import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
@@ -49,6 +51,8 @@ export interface BackfillOptions {
   maxLineBytes?: number
   stdin?: Readable
   signal?: AbortSignal
+  /** Called once every check has passed (configuration, checkpoint, outputs, credentials), before the first read. */
+  onStarted?: () => void
 }
 
 export interface BackfillCounts extends LedgerCounts {
@@ -61,6 +65,8 @@ export interface BackfillReport {
   outcome: 'completed' | 'aborted' | 'already-complete'
   abortReason?: string
   counts: BackfillCounts
+  /** The most common warnings of the events this run accepted (a resume's: since it resumed), with their counts. */
+  warnings: CommonWarning[]
   resume?: { after: Position | null; alreadyFinished: number; unfinishedAtCrash: number }
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
@@ -104,6 +110,7 @@ const LINGER_MS = 1000
 export class Backfill {
   private readonly instance: DestinationInstance
   private readonly dedup = new MessageIdWindow()
+  private readonly warnings = new WarningTally()
   private readonly batcher: Batcher<BackfillItem>
   private deadLetters: DeadLetterWriter | undefined
   private ledger: Ledger | undefined
@@ -151,6 +158,7 @@ export class Backfill {
     let refused: ConfigError | undefined
     try {
       this.running = await this.instance.start()
+      options.onStarted?.()
       if (!this.abortReason) await this.readAll(this.running)
     } catch (error) {
       if (error instanceof ConfigError) refused = error
@@ -229,7 +237,10 @@ export class Backfill {
     const ledger = this.ledger as Ledger
     const resume = this.resume as Resume
     const settlement: Settlement<BackfillItem> = {
-      accepted: (item, route, warnings) => ledger.accepted(item.ticket, route.index, warnings.length),
+      accepted: (item, route, warnings) => {
+        ledger.accepted(item.ticket, route.index, warnings.length)
+        this.warnings.add(route.name, warnings)
+      },
       filtered: (item, route) => ledger.filtered(item.ticket, route.index),
       rejected: (item, route, status, reason) => ledger.rejected(item.ticket, route.index, item.record, status, reason),
       gaveUp: (item, route, status, reason, attempts) =>
@@ -356,6 +367,7 @@ export class Backfill {
       outcome,
       abortReason: this.abortReason,
       counts,
+      warnings: this.warnings.common(),
       resume: checkpoint
         ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,

@@ -63,21 +63,26 @@ export async function loadConfigOrExit(path: string): Promise<InstanceFile> {
   }
 }
 
-/** The configuration's subscriptions, checked against the destination as a backfill checks them (exit 2 when unfit). */
-export function resolveOrExit(
+/**
+ * The configuration's subscriptions, checked against the destination and the account exactly as a backfill checks
+ * them (`definition` points at the connection's API): a configuration mistake exits 2, refused credentials or a
+ * choice the account lacks 1.
+ */
+export async function resolveOrExit(
   config: InstanceFile,
   definition: AnyDefinition,
   settings: JSONObject,
   source: string
-): ResolvedSubscription[] {
+): Promise<ResolvedSubscription[]> {
   try {
-    const { routes } = new DestinationInstance({
+    const instance = new DestinationInstance({
       source: { definition },
       settings,
       subscriptions: config.subscriptions,
       batch: config.batching
     })
-    return routes.map((route) => ({
+    await instance.checkAccount()
+    return instance.routes.map((route) => ({
       ...route.subscription,
       name: route.name,
       key: config.subscriptions[route.index].key

@@ -118,6 +118,9 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   }
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
+  if (report.warnings.length > 0) lines.push('  most common warnings:')
+  for (const { subscription, text, count } of report.warnings)
+    lines.push(`  ${number.format(count).padStart(8)} x ${subscription}: ${text}`)
   const { batches, retriedBatches, retriedEvents, splits } = report.dispatch
   lines.push(
     `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`
@@ -225,15 +228,16 @@ export const backfillCommand: Command = {
             ...(values.report ? [{ path: values.report, what: 'the report' }] : []),
             ...(dryRun ? [{ path: values.payloads, what: 'the payloads file' }] : [])
           ],
-          signal: interrupt.signal
+          signal: interrupt.signal,
+          onStarted: () => {
+            if (values.quiet) return
+            const target = proxy ? `nowhere (dry run; request bodies go to ${values.payloads})` : connection.target
+            process.stderr.write(`Sending ${inputs.join(', ')} to ${target}\n`)
+          }
         })
       } catch (error) {
         if (error instanceof ConfigError) throw new UsageError(error.message)
         throw error
-      }
-      if (!values.quiet) {
-        const target = proxy ? `nowhere (dry run; request bodies go to ${values.payloads})` : connection.target
-        process.stderr.write(`Sending ${inputs.join(', ')} to ${target}\n`)
       }
       const stop = showProgress(backfill, values.quiet ? 'quiet' : process.stderr.isTTY ? 'bar' : 'lines')
       let report: BackfillReport

@@ -79,6 +79,22 @@ function describeSummary(summary: PreviewSummary): string {
   return lines.join('\n')
 }
 
+/** The first `limit` records of the sample; a file that cannot be opened is a usage error (exit 2), as in backfill. */
+async function readSample(path: string, limit: number, maxLineBytes: number): Promise<SourceRecord[]> {
+  const sample: SourceRecord[] = []
+  try {
+    for await (const records of readRecords([{ path }], { maxLineBytes })) {
+      for (const record of records) if (record.content.kind !== 'blank' && sample.length < limit) sample.push(record)
+      if (sample.length >= limit) break
+    }
+  } catch (error) {
+    const { syscall, message } = error as { syscall?: string; message?: string }
+    if (syscall === 'open') throw new UsageError(`Cannot read the sample ${path}: ${message}`)
+    throw error
+  }
+  return sample
+}
+
 export const previewCommand: Command = {
   name: 'preview',
   summary: 'show what each subscription makes of sample events, sending nothing',
@@ -101,15 +117,16 @@ export const previewCommand: Command = {
     const config = await loadConfigOrExit(values.config)
     const { entry } = destinationOf(config)
 
-    const sample: SourceRecord[] = []
-    for await (const records of readRecords([{ path: positionals[0] ?? '-' }], { maxLineBytes: config.maxLineBytes })) {
-      for (const record of records) if (record.content.kind !== 'blank' && sample.length < limit) sample.push(record)
-      if (sample.length >= limit) break
-    }
+    const sample = await readSample(positionals[0] ?? '-', limit, config.maxLineBytes)
 
     const connection = await connectFromOptions(values, config)
     try {
-      const subscriptions = resolveOrExit(config, entry.definition, connection.settings, values.config)
+      const subscriptions = await resolveOrExit(
+        config,
+        definitionAt(entry, connection.endpoints),
+        connection.settings,
+        values.config
+      )
       const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
       const { events, summary } = await previewEvents(sample, {
         definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),

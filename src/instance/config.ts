@@ -138,7 +138,19 @@ export async function loadInstanceFile(path: string): Promise<InstanceFile> {
   try {
     json = JSON.parse(text)
   } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`)
+    throw new ConfigError(`${path} is not valid JSON: ${whereJsonFails(text, (error as Error).message)}`)
   }
   return parseInstanceFile(json, path)
+}
+
+/** JSON.parse's complaint with its byte position as a line and a column, and a word about comments. */
+function whereJsonFails(text: string, message: string): string {
+  const position = /at position (\d+)/.exec(message)
+  if (!position) return message
+  const offset = Number(position[1])
+  const before = text.slice(0, offset).split('\n')
+  const where = `line ${before.length}, column ${before[before.length - 1].length + 1}`
+  const reason = message.replace(/ in JSON at position \d+.*$/, '')
+  const comment = /^\/[/*]/.test(text.slice(offset)) ? ': comments are not allowed (the file is JSON, not JSONC)' : ''
+  return `${where}: ${reason}${comment}`
 }

@@ -48,12 +48,20 @@ export class DestinationInstance {
   }
 
   /**
-   * Gets a token (refused credentials: RunFailure) and checks the mapping's literal choices against the account,
-   * then starts the executor: worker threads when the source is a recipe and asks for some, else this thread.
+   * Gets a token (refused credentials: RunFailure) and checks the mapping's literal choices and keys against the
+   * account (a key it lacks: ConfigError). Returns the token state for `settings.oauth`.
+   */
+  checkAccount(): Promise<JSONObject> {
+    return checkAccount(this.destination, this.options.settings, [...this.routes])
+  }
+
+  /**
+   * Checks the instance against the account (checkAccount), then starts the executor: worker threads when the
+   * source is a recipe and asks for some, else this thread.
    */
   async start(): Promise<RunningInstance> {
     const { settings, source } = this.options
-    const oauth = await checkAccount(this.destination, settings, [...this.routes])
+    const oauth = await this.checkAccount()
     const authenticated = { ...settings, oauth }
     const executor: Executor =
       'recipe' in source && (source.workers ?? 0) > 0

@@ -1,9 +1,11 @@
-import { transform } from '@segment/actions-core'
+import { setTimeout as delay } from 'node:timers/promises'
+import { isDirective, transform } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { parseFql } from '@segment/destination-subscriptions'
 import type { AnyDestination } from './any-destination'
 import type { SubscriptionConfig } from './config'
 import { ConfigError } from './config'
+import { isRetryable } from './outcome'
 import type { BatchLimits } from './dispatch/batcher'
 import { routeOf } from './routes'
 import type { Route } from './routes'
@@ -132,9 +134,41 @@ function mappingProblems(key: string, mapping: JSONObject, fields: Fields): stri
     // A directive of the wrong shape fails on any event: say so now, not once per event.
     transform(mapping, {})
   } catch (error) {
-    problems.push(`${key}.mapping: ${(error as Error).message}`)
+    problems.push(...directiveProblems(key, error))
   }
   return problems
+}
+
+/** The mapping kit's directives (its validator does not export their names), for did-you-mean. */
+const DIRECTIVES = [
+  '@path',
+  '@if',
+  '@template',
+  '@literal',
+  '@case',
+  '@replace',
+  '@arrayPath',
+  '@json',
+  '@merge',
+  '@flatten',
+  '@transform',
+  '@excludeWhenNull',
+  '@liquid'
+]
+
+/**
+ * The mapping kit's validation errors, one line each and naming the key: it throws an AggregateError of
+ * ValidationErrors (`/dataFields/orderDate has an invalid directive: @paht.`) whose message is their stacks.
+ */
+function directiveProblems(key: string, error: unknown): string[] {
+  const errors = Symbol.iterator in Object(error) ? [...(error as Iterable<Error>)] : [error as Error]
+  return errors.map((each) => {
+    const message = String(each.message).trim().split('\n')[0]
+    const [, pointer = '', what = message] = /^\/(\S*) (.*?)\.?$/.exec(message) ?? []
+    const at = pointer ? `.${pointer.split('/').join('.')}` : ''
+    const directive = /invalid directive: (@\S+)$/.exec(what)?.[1]
+    return `${key}.mapping${at}: ${what}${directive ? didYouMean(directive, DIRECTIVES) : ''}`
+  })
 }
 
 /** The runner's batch limits must be values the action's batching fields accept. */
@@ -153,10 +187,48 @@ function batchProblems(instance: InstanceCheck, fields: Fields): string[] {
   })
 }
 
+interface DynamicChoices {
+  choices?: { value: string; label: string }[]
+  error?: { message: string; code?: string }
+}
+
+/** Preflight asks the API a few questions before the run; a throttled or failing answer is asked again, a few times. */
+const ATTEMPTS = 5
+const FIRST_DELAY_MS = 100
+
+async function askUntilAnswered(ask: () => Promise<DynamicChoices>): Promise<DynamicChoices> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await ask()
+    if (!response.error || attempt === ATTEMPTS || !isRetryable(Number(response.error.code))) return response
+    await delay(FIRST_DELAY_MS * 2 ** (attempt - 1))
+  }
+}
+
+const isLiteralObject = (value: JSONObject[string]): value is JSONObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isDirective(value)
+
+/** The mapping's values that are the same for every event: what a dynamic field may be asked about before any event. */
+const literalsOf = (mapping: JSONObject): JSONObject =>
+  Object.fromEntries(Object.entries(mapping).filter(([, value]) => !isDirective(value)))
+
+/** A literal value must be one of the choices: its value or its label, as an action may take either (a name). */
+function checkChoice(where: string, value: string, choices: { value: string; label: string }[]): void {
+  if (choices.some((choice) => choice.value === value || choice.label === value)) return
+  const offered = choices.map((choice) =>
+    choice.label === choice.value ? choice.value : `${choice.label} (${choice.value})`
+  )
+  const candidates = choices.flatMap((choice) => [choice.value, choice.label])
+  throw new RunFailure(
+    `${where}: "${value}" is not one of the choices the account offers${didYouMean(value, candidates)}: ${offered.join(', ') || 'none'}`
+  )
+}
+
 /**
  * Gets a token, so that refused credentials stop the run before anything is read, and checks each
  * literal mapping value of a field with dynamic choices against the choices the account offers (an
- * event configuration the account does not have, say). Returns the token state for `settings.oauth`.
+ * event configuration the account does not have, say: RunFailure), and the literal keys of an object
+ * field with dynamic keys against the keys it offers (a data field the event's schema does not have:
+ * a ConfigError, a mistake of the configuration). Returns the token state for `settings.oauth`.
  */
 export async function checkAccount(
   destination: AnyDestination,
@@ -174,39 +246,50 @@ export async function checkAccount(
       })
       accessToken = tokens?.accessToken ?? ''
     } catch (error) {
-      throw new RunFailure(`Authentication failed: ${(error as Error).message}`)
+      const { status, message } = error as { status?: unknown; message?: string }
+      // No HTTP answer at all: the token endpoint is down or its URL is wrong, which new credentials will not fix.
+      if (typeof status !== 'number') throw new RunFailure(`Cannot reach the API to get a token: ${message}`)
+      throw new RunFailure(`Authentication failed: ${message}`)
     }
   }
   const auth = { accessToken, refreshToken: '' }
+  const problems: string[] = []
   for (const route of routes) {
     const { partnerAction, mapping } = route.subscription
     const action = destination.definition.actions[partnerAction]
+    const dynamicFields = (action.dynamicFields ?? {}) as Record<string, unknown>
+    const choicesOf = (field: string, payload: JSONObject): Promise<DynamicChoices> =>
+      askUntilAnswered(
+        async () =>
+          (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
+      )
     for (const [field, value] of Object.entries(mapping)) {
-      if (typeof value !== 'string' || !(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
-      if (typeof (action.dynamicFields as Record<string, unknown> | undefined)?.[field] !== 'function') continue
-      const response = (await destination.executeDynamicField(partnerAction, field, {
-        settings,
-        payload: mapping,
-        auth
-      })) as {
-        choices?: { value: string; label: string }[]
-        error?: { message: string }
-      }
+      if (!(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
       const where = `subscription "${route.name}": mapping.${field}`
-      if (response.error) throw new RunFailure(`${where}: cannot list its choices: ${response.error.message}`)
-      const choices = response.choices ?? []
-      if (!choices.some((choice) => choice.value === value)) {
-        const offered = choices.map((choice) =>
-          choice.label === choice.value ? choice.value : `${choice.label} (${choice.value})`
-        )
-        throw new RunFailure(
-          `${where}: "${value}" is not one of the choices the account offers${didYouMean(
-            value,
-            choices.map((c) => c.value)
-          )}: ${offered.join(', ') || 'none'}`
-        )
+      if (typeof value === 'string' && typeof dynamicFields[field] === 'function') {
+        const response = await choicesOf(field, mapping)
+        if (response.error) throw new RunFailure(`${where}: cannot list its choices: ${response.error.message}`)
+        checkChoice(where, value, response.choices ?? [])
+      }
+      const keys = (dynamicFields[field] as Record<string, unknown> | undefined)?.__keys__
+      if (typeof keys === 'function' && isLiteralObject(value)) {
+        // The keys may depend on other fields (an object's keys on the event it goes to): give it their literal values.
+        const response = await choicesOf(`${field}.__keys__`, literalsOf(mapping))
+        // No list of keys (say, they depend on a value mapped from each event): nothing to check them against.
+        if (response.error || !response.choices) continue
+        const offered = response.choices.map((choice) => choice.value)
+        for (const key of Object.keys(value).filter((key) => !offered.includes(key))) {
+          problems.push(
+            `${where}.${key}: not one of the keys the account offers for this field${didYouMean(key, offered)}; its keys: ${offered.join(', ') || 'none'}`
+          )
+        }
       }
     }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `The configuration does not fit the account:\n${problems.map((problem) => `  ${problem}`).join('\n')}`
+    )
   }
   return accessToken ? { access_token: accessToken } : {}
 }

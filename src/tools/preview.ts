@@ -156,6 +156,30 @@ function fieldProblems(
   return problems
 }
 
+/** The definition, each action telling `seen` the payloads actions-core hands its performBatch. */
+function observed(
+  definition: DestinationDefinition<never>,
+  seen: (payloads: JSONObject[]) => void
+): DestinationDefinition<never> {
+  const actions = Object.fromEntries(
+    Object.entries(definition.actions).map(([key, action]) => {
+      const { performBatch } = action
+      if (!performBatch) return [key, action]
+      return [
+        key,
+        {
+          ...action,
+          performBatch: (...args: Parameters<typeof performBatch>) => {
+            seen(args[1].payload as JSONObject[])
+            return performBatch(...args)
+          }
+        }
+      ]
+    })
+  )
+  return { ...definition, actions }
+}
+
 const COMMON_UNMATCHED = 5
 const COMMON_PROBLEMS = 5
 
@@ -170,8 +194,9 @@ export async function previewEvents(
   input: PreviewInput
 ): Promise<{ events: PreviewedEvent[]; summary: PreviewSummary }> {
   let captured: CapturedRequest[] = []
+  let received: JSONObject[] = []
   const proxy = await startCaptureProxy(input.apiUrl, (request) => captured.push(request))
-  const destination = new Destination(input.definitionAt(proxy.url))
+  const destination = new Destination(observed(input.definitionAt(proxy.url), (payloads) => (received = payloads)))
   const settings = { ...input.settings, oauth: {} }
 
   /** What one subscription makes of an event, or undefined when its trigger does not match the event. */
@@ -181,6 +206,7 @@ export async function previewEvents(
   ): Promise<SubscriptionPreview | undefined> {
     const { subscribe, partnerAction, mapping } = subscription
     captured = []
+    received = []
     const results = await destination.onBatch([event], {
       ...settings,
       subscription: { subscribe, partnerAction, mapping }
@@ -190,17 +216,21 @@ export async function previewEvents(
     if (!multistatus) return undefined
 
     const payload = transform(mapping, event as never)
-    const eventUID = typeof payload.eventUID === 'string' ? payload.eventUID : ''
+    // What the action got: the payload as actions-core made it (nulls removed, types coerced), unless it refused it.
+    const [validated] = received
+    const eventUID = typeof validated?.eventUID === 'string' ? validated.eventUID : ''
     const schema = eventUID ? await input.schemaOf(eventUID) : undefined
-    const problems = schema
-      ? fieldProblems(payload, schema, mapping, `the event configuration ${eventUID}`)
-      : [
-          {
-            field: 'eventUID',
-            kind: 'unknown-event' as const,
-            message: `Listrak has no event configuration "${eventUID}".`
-          }
-        ]
+    const problems: Problem[] = !validated
+      ? []
+      : schema
+        ? fieldProblems(validated, schema, mapping, `the event configuration ${eventUID}`)
+        : [
+            {
+              field: 'eventUID',
+              kind: 'unknown-event' as const,
+              message: `Listrak has no event configuration "${eventUID}".`
+            }
+          ]
     const result = multistatus[0]
     const status = result?.status ?? 500
     const ok = status >= 200 && status < 300

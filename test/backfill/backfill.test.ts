@@ -4,7 +4,7 @@ import { Backfill } from '../../src/backfill'
 import path from 'node:path'
 import { DEFAULT_EVENT_CONFIGURATIONS } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { json, ORDER_EVENT, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
+import { json, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
 import {
   arrivals,
   backfillOptions,
@@ -263,10 +263,10 @@ describe('backfill against a server that rejects a whole batch for one bad event
         return json(response, 200, {
           data: DEFAULT_EVENT_CONFIGURATIONS.map(({ eventUID, eventName }) => ({ eventUID, eventName }))
         })
-      if (request.method === 'GET')
-        return json(response, 200, {
-          data: { eventUID: ORDER_EVENT.eventUID, eventSchemaAttrs: ORDER_EVENT.eventSchemaAttrs }
-        })
+      if (request.method === 'GET') {
+        const detail = DEFAULT_EVENT_CONFIGURATIONS.find(({ eventUID }) => request.url.endsWith(eventUID))
+        return json(response, 200, { data: detail })
+      }
       const body = JSON.parse(request.body) as { events: { dataFields: { orderId: string } }[] }
       if (body.events.some((event) => event.dataFields.orderId === 'POISON')) {
         return json(response, 400, { meta: { statusCode: 400, message: 'One or more events are invalid.' } })

@@ -17,6 +17,10 @@ const ISO_DATE_PATTERN =
 const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/
 // Epoch values below this many are seconds (it is the year 5138 in seconds), above it milliseconds.
 const EPOCH_MILLISECONDS_FROM = 1e11
+// Smaller epoch values (before March 1973: 0, -1, a YYYYMMDD read as seconds) are mistakes far more often than dates.
+const EPOCH_SECONDS_FROM = 1e8
+// Eight digits are a date as warehouse exports write it, YYYYMMDD, never epoch seconds (which would be 1970-1973).
+const COMPACT_DATE_PATTERN = /^(\d{4})(\d{2})(\d{2})$/
 
 const fail = (reason: string): Coerced => ({ ok: false, reason })
 const done = (value: string): Coerced => ({ ok: true, value })
@@ -56,6 +60,7 @@ function coerceDouble(value: unknown): Coerced {
 }
 
 function fromEpoch(epoch: number): Coerced {
+  if (epoch < EPOCH_SECONDS_FROM) return fail('an epoch timestamp before 1973 (below 10^8 seconds), likely a mistake')
   const milliseconds = Math.abs(epoch) < EPOCH_MILLISECONDS_FROM ? epoch * 1000 : epoch
   const date = new Date(milliseconds)
   return Number.isNaN(date.getTime()) ? fail('an epoch value out of range') : done(date.toISOString())
@@ -95,11 +100,24 @@ function fromIsoString(text: string): Coerced {
   return valid ? done(date.toISOString()) : fail('not a valid calendar date')
 }
 
+/** YYYYMMDD as the UTC midnight of that day. */
+function fromCompactDate(text: string): Coerced | undefined {
+  const match = COMPACT_DATE_PATTERN.exec(text)
+  if (!match) return undefined
+  const [, year, month, day] = match
+  if (!isCalendarMoment(Number(year), Number(month), Number(day), 0, 0, 0))
+    return fail('eight digits are read as YYYYMMDD, and this is not a valid calendar date')
+  return done(`${year}-${month}-${day}T00:00:00.000Z`)
+}
+
 function coerceDate(value: unknown): Coerced {
-  if (typeof value === 'number') return Number.isFinite(value) ? fromEpoch(value) : fail('not a finite number')
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return fail('not a finite number')
+    return (Number.isInteger(value) && fromCompactDate(String(value))) || fromEpoch(value)
+  }
   if (typeof value !== 'string') return fail('not an ISO 8601 date or an epoch timestamp')
   const text = value.trim()
-  if (INTEGER_PATTERN.test(text)) return fromEpoch(Number(text))
+  if (INTEGER_PATTERN.test(text)) return fromCompactDate(text) ?? fromEpoch(Number(text))
   return fromIsoString(text)
 }
 

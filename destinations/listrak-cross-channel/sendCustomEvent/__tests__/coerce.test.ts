@@ -27,7 +27,10 @@ const accepts: [AttributeType, unknown, string][] = [
   ['Date', '2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'],
   ['Date', '2000-02-29', '2000-02-29T00:00:00.000Z'],
   ['Date', '0050-06-01T00:00:00.000Z', '0050-06-01T00:00:00.000Z'],
-  ['Date', '0050-06-01', '0050-06-01T00:00:00.000Z']
+  ['Date', '0050-06-01', '0050-06-01T00:00:00.000Z'],
+  ['Date', '20250102', '2025-01-02T00:00:00.000Z'],
+  ['Date', 20240229, '2024-02-29T00:00:00.000Z'],
+  ['Date', '100000000', '1973-03-03T09:46:40.000Z']
 ]
 
 const refuses: [AttributeType, unknown, RegExp][] = [
@@ -52,7 +55,13 @@ const refuses: [AttributeType, unknown, RegExp][] = [
   ['Date', '2024-03-01T24:00:00.000Z', /not a valid calendar date/],
   ['Date', '2024-04-31T00:00:00.000Z', /not a valid calendar date/],
   ['Date', NaN, /not a finite number/],
-  ['Date', {}, /not an ISO 8601 date/]
+  ['Date', {}, /not an ISO 8601 date/],
+  ['Date', '20250230', /read as YYYYMMDD, and this is not a valid calendar date/],
+  ['Date', 20251301, /read as YYYYMMDD/],
+  ['Date', '0', /an epoch timestamp before 1973/],
+  ['Date', '-1', /an epoch timestamp before 1973/],
+  ['Date', -1700000000, /an epoch timestamp before 1973/],
+  ['Date', '1234567', /an epoch timestamp before 1973/]
 ]
 
 describe('coerceValue', () => {
