@@ -29,10 +29,17 @@ export async function deliver(
 ): Promise<Outcome[]> {
   let entries: (MultiStatusEntry | undefined)[]
   try {
-    const [result] = await destination.onBatch(events, {
-      ...settings,
-      subscription: subscription as unknown as JSONObject
-    })
+    const { oauth } = settings as { oauth?: JSONObject }
+    const [result] = await destination.onBatch(
+      events,
+      // The batch carries a copy of the token state: actions-core updates it in place on a refresh, and a
+      // refresh must know which token this batch was refused with. The shared state gets the new token for
+      // the batches after it.
+      { ...settings, ...(oauth ? { oauth: { ...oauth } } : {}), subscription: subscription as unknown as JSONObject },
+      oauth
+        ? { onTokenRefresh: (tokens) => Promise.resolve(void (oauth.access_token = tokens.accessToken)) }
+        : undefined
+    )
     if (result && 'output' in result && result.output === 'not subscribed')
       return events.map(() => ({ kind: 'filtered' }))
     entries = result?.multistatus ?? []

@@ -8,6 +8,7 @@ import { InThreadExecutor } from './executors/in-thread'
 import { WorkerPool } from './executors/worker-pool'
 import { checkAccount, checkInstance } from './preflight'
 import { definitionFrom } from './recipe'
+import { withSharedRefresh } from './shared-refresh'
 import type { DefinitionRecipe } from './recipe'
 import type { Route } from './routes'
 
@@ -38,7 +39,9 @@ export class DestinationInstance {
 
   constructor(private readonly options: InstanceOptions) {
     const { source } = options
-    this.destination = new Destination('recipe' in source ? definitionFrom(source.recipe) : source.definition)
+    this.destination = new Destination(
+      withSharedRefresh('recipe' in source ? definitionFrom(source.recipe) : source.definition)
+    )
     this.routes = checkInstance(this.destination, options)
   }
 

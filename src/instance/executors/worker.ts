@@ -4,11 +4,12 @@ import { Destination } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import { deliver } from '../deliver'
 import { definitionFrom } from '../recipe'
+import { withSharedRefresh } from '../shared-refresh'
 import { takeResponses } from './in-thread'
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol'
 
 const { recipe, settings, subscriptions } = workerData as WorkerInit
-const destination = new Destination(definitionFrom(recipe))
+const destination = new Destination(withSharedRefresh(definitionFrom(recipe)))
 const port = parentPort as NonNullable<typeof parentPort>
 
 port.on('message', (request: WorkerRequest) => {
