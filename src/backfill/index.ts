@@ -1,5 +1,5 @@
 export { Backfill } from './run'
 export { totalsOf } from './ledger/ledger'
-export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts } from './run'
+export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts, NotRead } from './run'
 export { loadBackfillConfig, parseBackfillConfig } from './config'
 export type { BackfillConfig } from './config'

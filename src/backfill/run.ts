@@ -56,11 +56,21 @@ export interface BackfillCounts extends LedgerCounts {
   unfinished: number
 }
 
+/** Where a JSON document broke in this run, leaving the rest of its input unread. */
+export interface NotRead {
+  file: string
+  where: string
+  /** The first byte not read (after gunzipping), and how many bytes were not. */
+  from: number
+  bytes: number
+}
+
 export interface BackfillReport {
   inputs: string[]
   outcome: 'completed' | 'aborted' | 'already-complete'
   abortReason?: string
   counts: BackfillCounts
+  notRead: NotRead[]
   resume?: { after: Position | null; alreadyFinished: number; unfinishedAtCrash: number }
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
@@ -120,6 +130,7 @@ export class Backfill {
   private complete = false
   /** Records beyond the checkpoint's watermark: none when a completed run is read again on the same data. */
   private opened = 0
+  private readonly notRead: NotRead[] = []
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
@@ -282,7 +293,11 @@ export class Backfill {
       return ledger.skip(ticket)
     }
     if (content.kind === 'blank') return ledger.blank(ticket)
-    if (content.kind === 'unreadable') return ledger.unreadable(ticket, record, content.reason)
+    if (content.kind === 'unreadable') {
+      if (content.rest)
+        this.notRead.push({ file: this.options.inputs[record.input], where: record.where, ...content.rest })
+      return ledger.unreadable(ticket, record, content.reason)
+    }
     const { event, only } = content
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
@@ -354,6 +369,7 @@ export class Backfill {
       outcome,
       abortReason: this.abortReason,
       counts,
+      notRead: this.notRead,
       resume: checkpoint
         ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,

@@ -103,6 +103,19 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
       counts.unreadable,
       counts.unreadable > 0 ? `  (not events) -> ${report.deadLetterFile}` : '  (not events)'
     ),
+    ...(counts.unreadBytes > 0
+      ? [
+          row(
+            'not read',
+            counts.unreadBytes,
+            ` bytes  (the JSON broke: kept in the dead letters) -> ${report.deadLetterFile}`
+          )
+        ]
+      : []),
+    ...report.notRead.map(
+      ({ file, where, from, bytes }) =>
+        `    ${file}: the JSON breaks at ${where}; its ${number.format(bytes)} bytes from byte ${number.format(from)} on are not read`
+    ),
     ...(counts.unfinished > 0
       ? [row('unfinished', counts.unfinished, '  (read, not acknowledged yet: a resume sends them)')]
       : [])

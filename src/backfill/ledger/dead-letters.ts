@@ -17,6 +17,8 @@ export interface DeadLetterInfo {
   reason: string
   /** Only the first bytes of an overlong line were kept: a replay never sends them. */
   truncated?: true
+  /** The JSON broke here: the input was not read from byte `from` on (`bytes` of it, `raw` their first ones). */
+  notRead?: { from: number; bytes: number }
   /** The run that wrote it. */
   run: string
   at: string

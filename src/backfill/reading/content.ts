@@ -71,11 +71,15 @@ const eventContent = (event: Record<string, unknown>, text: string): RecordConte
 /** A line's JSON: a Segment batch payload's elements, or one record's content. */
 export type LineContent = RecordContent | { kind: 'batch'; elements: unknown[] }
 
-/** One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`) or a record. */
-export function lineContent(text: string): LineContent {
+/**
+ * One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`), an
+ * array of records when `arrayLines`, or a record.
+ */
+export function lineContent(text: string, arrayLines = false): LineContent {
   const parsed = parseText(text)
   if (!('value' in parsed)) return parsed
   const { value } = parsed
+  if (arrayLines && Array.isArray(value)) return { kind: 'batch', elements: value as unknown[] }
   if (isPlainObject(value) && Array.isArray(value.batch) && !isPlainObject(value.deadLetter))
     return { kind: 'batch', elements: value.batch as unknown[] }
   return valueContent(value, text)

@@ -8,8 +8,12 @@ export type RecordContent =
    * subscription a replayed dead letter is for: the others accepted it before.
    */
   | { kind: 'event'; event: SegmentEvent; text: string; only?: string }
-  /** Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a prefix when too long). */
-  | { kind: 'unreadable'; reason: string; raw: Buffer; truncated: boolean }
+  /**
+   * Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a
+   * prefix when too long). `rest`: a JSON document broke here, and its input was not read from byte `from`
+   * on (`bytes` of it, `raw` their first ones).
+   */
+  | { kind: 'unreadable'; reason: string; raw: Buffer; truncated: boolean; rest?: { from: number; bytes: number } }
 
 /** One record of an input: an NDJSON line, or one element of a JSON array or batch payload. */
 export interface SourceRecord {
