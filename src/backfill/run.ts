@@ -22,6 +22,7 @@ import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
 import type { Checkpoint } from './state/checkpoint'
 import { configurationHash, inputIdentity, mismatch, newRunId } from './state/identity'
 import type { RunIdentity } from './state/identity'
+import { FileLock } from './state/lock'
 import { checkDistinct, checkNotAnInput, checkWritable } from './state/outputs'
 import { Resume } from './state/resume'
 
@@ -131,6 +132,7 @@ export class Backfill {
   /** Records beyond the checkpoint's watermark: none when a completed run is read again on the same data. */
   private opened = 0
   private readonly notRead: NotRead[] = []
+  private readonly locks: FileLock[] = []
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
@@ -149,9 +151,17 @@ export class Backfill {
 
   /**
    * Runs to the end, or until stopped. Throws ConfigError, before anything is sent, when the run cannot
-   * start as configured (a checkpoint of other data, an output it cannot write).
+   * start as configured (a checkpoint of other data, an output it cannot write, or one in use by another run).
    */
   async run(): Promise<BackfillReport> {
+    try {
+      return await this.runLocked()
+    } finally {
+      for (const lock of this.locks) await lock.release()
+    }
+  }
+
+  private async runLocked(): Promise<BackfillReport> {
     this.startedAt = Date.now()
     const { options } = this
     const checkpoint = await this.prepare()
@@ -198,14 +208,16 @@ export class Backfill {
       ? inputs.reduce((total, input) => total + ('size' in input ? input.size : 0), 0)
       : undefined
 
-    const outputs = [
+    // The files that hold the run's state: one run at a time each, since two would send events twice.
+    const stateFiles = [
       { path: options.deadLetterPath, what: 'the dead-letter file' },
-      ...(options.checkpointPath ? [{ path: options.checkpointPath, what: 'the checkpoint' }] : []),
-      ...(options.outputs ?? [])
+      ...(options.checkpointPath ? [{ path: options.checkpointPath, what: 'the checkpoint' }] : [])
     ]
+    const outputs = [...stateFiles, ...(options.outputs ?? [])]
     for (const { path, what } of outputs) checkNotAnInput(path, what, options.inputs)
     checkDistinct(outputs)
     for (const { path, what } of outputs) await checkWritable(path, what)
+    for (const { path, what } of stateFiles) this.locks.push(await FileLock.acquire(path, what))
 
     const saved = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
     const checkpoint = options.restart ? undefined : saved

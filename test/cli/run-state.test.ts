@@ -6,7 +6,7 @@ import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
 import { json, ORDER_EVENT, startLocalServer } from '../helpers'
-import { runCli, spawnCli } from './run-cli'
+import { runCli, runMain, spawnBuilt, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
@@ -28,6 +28,15 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}, name = 'b
 
 const backfill = (dir: string, args: string[], input?: string) =>
   runCli(['backfill', '--quiet', '--dead-letter', path.join(dir, 'dl.ndjson'), ...args], { env, input })
+
+/** Polls `done` until it holds, failing after `seconds`: never a fixed sleep. */
+async function until(done: () => boolean, what: string, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 describe("a run's identity", () => {
   it("refuses a new day's export written under yesterday's name, sending nothing", async () => {
@@ -146,6 +155,70 @@ describe("a run's identity", () => {
     const own = await backfill(dir, ['--checkpoint', path.join(dir, 'real.json'), '--config', config, file])
     expect(own.status).toBe(0)
     expect(simulator.state.journal).toHaveLength(20)
+  })
+})
+
+describe('one run at a time per checkpoint and dead-letter file', () => {
+  // Another live process holds the locks: the built CLI (npm run build first), reading a stdin kept open.
+  it('refuses a second run while the first holds the lock, and takes over the lock a killed run left', async () => {
+    const dir = workDir()
+    const { file, lines } = writeExport(dir, 40)
+    const config = writeConfig(dir)
+    const checkpoint = path.join(dir, 'cp.json')
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const first = spawnBuilt(
+      ['backfill', '--quiet', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, '-'],
+      env
+    )
+    const exited = once(first, 'exit')
+    // Whatever happens, the child does not outlive the test.
+    const killed = setTimeout(() => first.kill('SIGKILL'), 25_000)
+    first.stdin.write(`${lines.slice(0, 20).join('\n')}\n`)
+    await until(() => simulator.state.journal.length === 20, 'the first run to send what it was given')
+    expect(existsSync(`${checkpoint}.lock`)).toBe(true)
+
+    const second = await runMain(
+      [
+        'backfill',
+        '--checkpoint',
+        checkpoint,
+        '--dead-letter',
+        path.join(dir, 'other.ndjson'),
+        '--config',
+        config,
+        file
+      ],
+      env
+    )
+    expect(second.status).toBe(2)
+    expect(second.stderr).toContain(
+      `The checkpoint ${checkpoint} is in use by another backfill (process ${first.pid}, since `
+    )
+    expect(second.stderr).toMatch(/one run at a time writes it\. .* Nothing was sent\.\n/)
+    const third = await runMain(
+      ['backfill', '--checkpoint', path.join(dir, 'cp2.json'), '--dead-letter', deadLetters, '--config', config, file],
+      env
+    )
+    expect(third.status).toBe(2)
+    expect(third.stderr).toContain(
+      `The dead-letter file ${deadLetters} is in use by another backfill (process ${first.pid}`
+    )
+    expect(simulator.state.journal).toHaveLength(20)
+
+    // Killed, it leaves its locks behind: the next run takes them over, and releases them when done.
+    first.kill('SIGKILL')
+    await exited
+    clearTimeout(killed)
+    expect(JSON.parse(readFileSync(`${checkpoint}.lock`, 'utf8'))).toMatchObject({ pid: first.pid })
+    const after = await runMain(
+      ['backfill', '--restart', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, file],
+      env
+    )
+    expect(after.stderr).not.toMatch(/in use/)
+    expect(after.status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(60)
+    expect(existsSync(`${checkpoint}.lock`)).toBe(false)
+    expect(existsSync(`${deadLetters}.lock`)).toBe(false)
   })
 })
 
