@@ -14,6 +14,7 @@ import type {
 } from '../instance'
 import { DeadLetterWriter } from './ledger/dead-letters'
 import { MessageIdWindow } from './ledger/dedup'
+import { checkReplayedSubscription, checkReplayedSubscriptions } from './ledger/replay'
 import { emptyCounts, Ledger } from './ledger/ledger'
 import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { readRecords } from './reading'
@@ -133,11 +134,18 @@ export class Backfill {
   private opened = 0
   private readonly notRead: NotRead[] = []
   private readonly locks: FileLock[] = []
+  /** The subscriptions' names, in their order: bit i of a ledger mask is names[i]. */
+  private readonly names: string[]
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
     this.instance = new DestinationInstance(options)
+    this.names = this.instance.routes.map((route) => route.name)
     this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
+  }
+
+  private get maxLineBytes(): number {
+    return this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   }
 
   progress(): BackfillProgress {
@@ -219,6 +227,8 @@ export class Backfill {
     for (const { path, what } of outputs) await checkWritable(path, what)
     for (const { path, what } of stateFiles) this.locks.push(await FileLock.acquire(path, what))
 
+    await checkReplayedSubscriptions(options.inputs, this.names, this.maxLineBytes)
+
     const saved = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
     const checkpoint = options.restart ? undefined : saved
     if (checkpoint && options.checkpointPath) {
@@ -231,9 +241,8 @@ export class Backfill {
       { id: this.runId, resumes: checkpoint?.runId, replaces: options.restart ? saved?.runId : undefined },
       (error) => this.abort(`Cannot write the dead-letter file ${options.deadLetterPath}: ${error.message}`)
     )
-    const names = this.instance.routes.map((route) => route.name)
     this.ledger = new Ledger(
-      names,
+      this.names,
       options.inputs,
       this.deadLetters,
       checkpoint && { watermark: checkpoint.position, prefix: checkpoint.prefix, counts: checkpoint.counts }
@@ -271,7 +280,7 @@ export class Backfill {
     for await (const records of readRecords(
       options.inputs.map((path) => ({ path })),
       {
-        maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+        maxLineBytes: this.maxLineBytes,
         stdin: options.stdin,
         onBytes: (bytes) => (this.bytesRead += bytes)
       }
@@ -311,6 +320,7 @@ export class Backfill {
       return ledger.unreadable(ticket, record, content.reason)
     }
     const { event, only } = content
+    checkReplayedSubscription(only, this.names)
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
     // A replayed dead letter goes only to the subscription that rejected it.

@@ -263,6 +263,70 @@ describe('dead letters of one run', () => {
     ])
   })
 
+  it('refuses, before sending anything, dead letters whose subscription the configuration does not have', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 10, {
+      3: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID"}}',
+      6: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID2"}}'
+    })
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const run = ['backfill', '--quiet', '--dead-letter']
+    expect((await runMain([...run, deadLetters, '--config', writeConfig(dir), file], env)).status).toBe(3)
+    expect(readDeadLetters(deadLetters).map((letter) => letter.deadLetter.subscription)).toEqual(['Orders', 'Orders'])
+    simulator.state.journal.splice(0)
+
+    // mapping init names subscriptions after the event configuration: "Orders" is now "Order Placed".
+    const renamed = instance.map((subscription) =>
+      subscription.name === 'Orders' ? { ...subscription, name: 'Order Placed' } : subscription
+    )
+    const config = writeConfig(dir, { subscriptions: renamed }, 'renamed.json')
+    const retry = path.join(dir, 'retry.ndjson')
+    const replay = await runMain([...run, retry, '--config', config, deadLetters], env)
+    expect(replay.status).toBe(2)
+    expect(replay.stderr).toContain(
+      'Dead letters name subscriptions the configuration does not have: "Orders" (2 letters); it has "Order Placed", "Product views", "Sign-ups".'
+    )
+    expect(replay.stderr).toMatch(/Nothing was sent\.\n/)
+    expect(simulator.state.journal).toHaveLength(0)
+    expect(existsSync(retry)).toBe(false)
+  })
+
+  it('keeps where a replayed event first came from when it is rejected again', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 10, {
+      7: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID"}}'
+    })
+    const config = writeConfig(dir)
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const again = path.join(dir, 'again.ndjson')
+    const twice = path.join(dir, 'twice.ndjson')
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', deadLetters, file], env)).status
+    ).toBe(3)
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', again, deadLetters], env)).status
+    ).toBe(3)
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', twice, again], env)).status
+    ).toBe(3)
+    for (const [letters, replayed] of [
+      [again, deadLetters],
+      [twice, again]
+    ]) {
+      expect(readDeadLetters(letters)).toMatchObject([
+        {
+          deadLetter: {
+            file,
+            where: 'line 7',
+            seq: 7,
+            subscription: 'Orders',
+            replayedFrom: { file: replayed, where: 'line 1' }
+          }
+        }
+      ])
+    }
+  })
+
   it('keeps a line that is not UTF-8 byte for byte, and a replay never sends it altered', async () => {
     const dir = workDir()
     const file = path.join(dir, 'export.ndjson')

@@ -19,6 +19,8 @@ export interface DeadLetterInfo {
   truncated?: true
   /** The JSON broke here: the input was not read from byte `from` on (`bytes` of it, `raw` their first ones). */
   notRead?: { from: number; bytes: number }
+  /** A dead letter replayed and failed again: where it was in the file replayed (file, where, seq are the first). */
+  replayedFrom?: { file: string; where: string }
   /** The run that wrote it. */
   run: string
   at: string

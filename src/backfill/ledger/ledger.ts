@@ -262,17 +262,19 @@ export class Ledger {
         : content.kind === 'unreadable' && !isUtf8(content.raw)
           ? { rawBase64: content.raw.toString('base64') }
           : { raw: content.kind === 'unreadable' ? content.raw.toString('utf8') : '' }
+    // A replayed letter keeps where its record first came from, and says where it was replayed from.
+    const here = { file: this.inputs[record.input], where: record.where }
+    const origin = content.kind === 'blank' ? undefined : content.origin
     this.deadLetters.write({
       ...kept,
       deadLetter: {
-        file: this.inputs[record.input],
-        where: record.where,
-        seq: record.seq,
+        ...(origin ?? { ...here, seq: record.seq }),
         subscription,
         status,
         reason,
         ...(content.kind === 'unreadable' && content.truncated ? { truncated: true } : {}),
         ...(content.kind === 'unreadable' && content.rest ? { notRead: content.rest } : {}),
+        ...(origin ? { replayedFrom: here } : {}),
         at: new Date().toISOString()
       }
     })

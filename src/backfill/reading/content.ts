@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { SegmentEvent } from '@segment/actions-core'
-import type { RecordContent } from './record'
+import type { Origin, RecordContent } from './record'
 
 const BLANK: RecordContent = { kind: 'blank' }
 
@@ -36,10 +36,15 @@ export function valueContent(value: unknown, text: string): RecordContent {
 
 /**
  * A dead letter read again: the record it keeps (`raw` text, or `rawBase64` bytes that were not UTF-8,
- * which stay unreadable and are never sent altered), for the one subscription that rejected it.
- * Dead letters of earlier versions carry the parsed `event` instead.
+ * which stay unreadable and are never sent altered), for the one subscription that rejected it, with
+ * where the record first came from. Dead letters of earlier versions carry the parsed `event` instead.
  */
 function deadLetterContent(letter: Record<string, unknown>, info: Record<string, unknown>): RecordContent {
+  const origin = originOf(info)
+  return { ...keptContent(letter, info), ...(origin ? { origin } : {}) }
+}
+
+function keptContent(letter: Record<string, unknown>, info: Record<string, unknown>): RecordContent {
   let content: RecordContent
   if (info.truncated === true) {
     // Only the first bytes of an overlong line were kept: never send them as if they were the event.
@@ -61,6 +66,9 @@ function deadLetterContent(letter: Record<string, unknown>, info: Record<string,
     ? { ...content, only: info.subscription }
     : content
 }
+
+const originOf = ({ file, where, seq }: Record<string, unknown>): Origin | undefined =>
+  typeof file === 'string' && typeof where === 'string' && typeof seq === 'number' ? { file, where, seq } : undefined
 
 const eventContent = (event: Record<string, unknown>, text: string): RecordContent => ({
   kind: 'event',
