@@ -42,7 +42,7 @@ export interface BackfillOptions {
   retry: RetryPolicy
   deadLetterPath: string
   checkpointPath?: string
-  /** Ignore an existing checkpoint and start over; the dead letters of its run are replaced. */
+  /** Ignore an existing checkpoint and start over; the dead letters of its run are moved aside, kept. */
   restart?: boolean
   /** A dry run: its checkpoint is its own, never a real run's. */
   dryRun?: boolean
@@ -79,6 +79,8 @@ export interface BackfillReport {
   throttled: number
   dispatch: Omit<DispatchStats, 'requests' | 'throttled'>
   deadLetterFile: string
+  /** With --restart: where the dead letters of the run started over were moved, and how many. */
+  earlierDeadLetters?: { path: string; letters: number }
   durationMs: number
   eventsPerSecond: number
 }
@@ -404,6 +406,7 @@ export class Backfill {
         splits: stats?.splits ?? 0
       },
       deadLetterFile: this.options.deadLetterPath,
+      ...(this.deadLetters?.earlier ? { earlierDeadLetters: this.deadLetters.earlier } : {}),
       durationMs,
       eventsPerSecond:
         durationMs > 0 ? Math.round(((counts.read + counts.unfinished - readBefore) * 1000) / durationMs) : 0

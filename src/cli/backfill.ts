@@ -34,7 +34,8 @@ Options:
   --config FILE        the backfill configuration (required; see README)
   --checkpoint FILE    resume from FILE if it exists, and keep it up to date; a checkpoint
                        of other data, another configuration or the other mode is refused
-  --restart            start over: ignore the checkpoint, replace its run's dead letters
+  --restart            start over: ignore the checkpoint; its run's dead letters are moved
+                       aside (FILE.replaced-TIME.ndjson), never deleted
   --dead-letter FILE   where failed events go (default: listrak-dead-letters.ndjson, or
                        listrak-dead-letters.dry-run.ndjson in a dry run); never a file
                        another run wrote
@@ -131,6 +132,12 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   }
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
+  if (report.earlierDeadLetters) {
+    const { path, letters } = report.earlierDeadLetters
+    lines.push(
+      `  the ${number.format(letters)} dead letters of the run started over were moved to ${path}: replay them or delete the file`
+    )
+  }
   const { batches, retriedBatches, retriedEvents, splits } = report.dispatch
   lines.push(
     `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`

@@ -63,6 +63,27 @@ describe("a run's identity", () => {
     expect(simulator.state.journal).toHaveLength(100)
   })
 
+  it('keeps the dead letters of a run started over with --restart: they are moved aside, never replaced', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 20, { 4: '{"broken":', 9: '{"broken": 9' })
+    const checkpoint = path.join(dir, 'cp.json')
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const args = ['backfill', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', writeConfig(dir)]
+    expect((await runMain([...args, file], env)).status).toBe(3)
+    const earlier = readFileSync(deadLetters, 'utf8')
+
+    writeExport(dir, 20, { 2: '{"broken": 2' })
+    expect((await runMain([...args, file], env)).status).toBe(2)
+    const restarted = await runMain(['backfill', '--restart', ...args.slice(1), file], env)
+    expect(restarted.status).toBe(3)
+    const moved = /the 2 dead letters of the run started over were moved to (\S+): replay them or delete the file/.exec(
+      restarted.stdout
+    )?.[1]
+    expect(moved).toMatch(/dl\.replaced-[\dT-]+Z\.ndjson$/)
+    expect(readFileSync(moved as string, 'utf8')).toBe(earlier)
+    expect(readDeadLetters(deadLetters).map((letter) => letter.deadLetter.where)).toEqual(['line 2'])
+  })
+
   it('reads a completed run again before saying there is nothing to do: a change inside the file is refused', async () => {
     const dir = workDir()
     // Over 2 MB: its first and last megabyte leave a middle that only reading it again can check.
