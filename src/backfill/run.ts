@@ -54,7 +54,7 @@ export interface BackfillOptions {
 }
 
 export interface BackfillCounts extends LedgerCounts {
-  /** Events read and not finished when the run stopped (0 when it completed): a resume sends them. */
+  /** Events read and not finished when the run stopped (0 when it completed): a resume from its checkpoint sends them. */
   unfinished: number
 }
 
@@ -73,12 +73,16 @@ export interface BackfillReport {
   abortReason?: string
   counts: BackfillCounts
   notRead: NotRead[]
+  /** Subscriptions that matched no event of a completed run: a trigger that may not say what was meant. */
+  matchedNothing: { name: string; trigger: string }[]
   resume?: { after: Position | null; alreadyFinished: number; unfinishedAtCrash: number }
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
   throttled: number
   dispatch: Omit<DispatchStats, 'requests' | 'throttled'>
   deadLetterFile: string
+  /** The checkpoint, when the run keeps one: only then can a resume send what is unfinished. */
+  checkpointFile?: string
   /** With --restart: where the dead letters of the run started over were moved, and how many. */
   earlierDeadLetters?: { path: string; letters: number }
   durationMs: number
@@ -136,6 +140,8 @@ export class Backfill {
   private opened = 0
   private readonly notRead: NotRead[] = []
   private readonly locks: FileLock[] = []
+  /** Replayed dead letters go to one subscription each: the others matching nothing is no news then. */
+  private replayed = false
   /** The subscriptions' names, in their order: bit i of a ledger mask is names[i]. */
   private readonly names: string[]
 
@@ -322,6 +328,7 @@ export class Backfill {
       return ledger.unreadable(ticket, record, content.reason)
     }
     const { event, only } = content
+    if (only !== undefined) this.replayed = true
     checkReplayedSubscription(only, this.names)
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
@@ -382,6 +389,13 @@ export class Backfill {
     }
   }
 
+  private matchedNothing(counts: BackfillCounts): BackfillReport['matchedNothing'] {
+    if (counts.read - counts.unreadable - counts.duplicates === 0) return []
+    return this.instance.routes
+      .filter(({ name }) => counts.subscriptions[name].accepted + counts.subscriptions[name].rejected === 0)
+      .map(({ name, subscription }) => ({ name, trigger: subscription.subscribe }))
+  }
+
   private report(outcome: BackfillReport['outcome'], checkpoint: Checkpoint | undefined): BackfillReport {
     const durationMs = Date.now() - this.startedAt
     const counts: BackfillCounts =
@@ -394,6 +408,7 @@ export class Backfill {
       abortReason: this.abortReason,
       counts,
       notRead: this.notRead,
+      matchedNothing: outcome === 'completed' && !this.replayed ? this.matchedNothing(counts) : [],
       resume: checkpoint
         ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,
@@ -406,6 +421,7 @@ export class Backfill {
         splits: stats?.splits ?? 0
       },
       deadLetterFile: this.options.deadLetterPath,
+      checkpointFile: this.options.checkpointPath,
       ...(this.deadLetters?.earlier ? { earlierDeadLetters: this.deadLetters.earlier } : {}),
       durationMs,
       eventsPerSecond:

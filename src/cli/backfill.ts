@@ -118,7 +118,15 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
         `    ${file}: the JSON breaks at ${where}; its ${number.format(bytes)} bytes from byte ${number.format(from)} on are not read`
     ),
     ...(counts.unfinished > 0
-      ? [row('unfinished', counts.unfinished, '  (read, not acknowledged yet: a resume sends them)')]
+      ? [
+          row(
+            'unfinished',
+            counts.unfinished,
+            report.checkpointFile
+              ? `  (read, not acknowledged yet: a resume from ${report.checkpointFile} sends them)`
+              : '  (read, not acknowledged yet: with no --checkpoint nothing can resume them; a new run sends everything again)'
+          )
+        ]
       : [])
   ]
   const names = Object.keys(counts.subscriptions)
@@ -130,6 +138,8 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
     const cells = [accepted, rejected, filtered, warnings].map((value) => number.format(value).padStart(10)).join(' ')
     lines.push(`  ${name.padEnd(width)} ${cells}`)
   }
+  for (const { name, trigger } of report.matchedNothing)
+    lines.push(`  warning: subscription "${name}" matched no event of this run; its trigger is ${trigger}`)
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
   if (report.earlierDeadLetters) {
