@@ -145,7 +145,7 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
   if (report.earlierDeadLetters) {
     const { path, letters } = report.earlierDeadLetters
     lines.push(
-      `  the ${number.format(letters)} dead letters of the run started over were moved to ${path}: replay them or delete the file`
+      `  the ${letters === 1 ? 'dead letter' : `${number.format(letters)} dead letters`} of the run started over ${letters === 1 ? 'was' : 'were'} moved to ${path}: replay or delete it`
     )
   }
   const { batches, retriedBatches, retriedEvents, splits } = report.dispatch

@@ -76,7 +76,7 @@ describe("a run's identity", () => {
     expect((await runMain([...args, file], env)).status).toBe(2)
     const restarted = await runMain(['backfill', '--restart', ...args.slice(1), file], env)
     expect(restarted.status).toBe(3)
-    const moved = /the 2 dead letters of the run started over were moved to (\S+): replay them or delete the file/.exec(
+    const moved = /the 2 dead letters of the run started over were moved to (\S+): replay or delete it/.exec(
       restarted.stdout
     )?.[1]
     expect(moved).toMatch(/dl\.replaced-[\dT-]+Z\.ndjson$/)
