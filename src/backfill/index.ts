@@ -1,3 +1,3 @@
 export { Backfill } from './run'
 export { totalsOf } from './ledger/ledger'
-export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts } from './run'
+export type { BackfillOptions, BackfillProgress, BackfillReport, BackfillCounts, NotRead } from './run'

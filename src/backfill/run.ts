@@ -14,6 +14,7 @@ import type {
 } from '../instance'
 import { DeadLetterWriter } from './ledger/dead-letters'
 import { MessageIdWindow } from './ledger/dedup'
+import { checkReplayedSubscription, checkReplayedSubscriptions } from './ledger/replay'
 import { emptyCounts, Ledger } from './ledger/ledger'
 import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { WarningTally } from './ledger/warnings'
@@ -24,6 +25,7 @@ import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
 import type { Checkpoint } from './state/checkpoint'
 import { configurationHash, inputIdentity, mismatch, newRunId } from './state/identity'
 import type { RunIdentity } from './state/identity'
+import { FileLock } from './state/lock'
 import { checkDistinct, checkNotAnInput, checkWritable } from './state/outputs'
 import { Resume } from './state/resume'
 
@@ -42,7 +44,7 @@ export interface BackfillOptions {
   retry: RetryPolicy
   deadLetterPath: string
   checkpointPath?: string
-  /** Ignore an existing checkpoint and start over; the dead letters of its run are replaced. */
+  /** Ignore an existing checkpoint and start over; the dead letters of its run are moved aside, kept. */
   restart?: boolean
   /** A dry run: its checkpoint is its own, never a real run's. */
   dryRun?: boolean
@@ -56,8 +58,17 @@ export interface BackfillOptions {
 }
 
 export interface BackfillCounts extends LedgerCounts {
-  /** Events read and not finished when the run stopped (0 when it completed): a resume sends them. */
+  /** Events read and not finished when the run stopped (0 when it completed): a resume from its checkpoint sends them. */
   unfinished: number
+}
+
+/** Where a JSON document broke in this run, leaving the rest of its input unread. */
+export interface NotRead {
+  file: string
+  where: string
+  /** The first byte not read (after gunzipping), and how many bytes were not. */
+  from: number
+  bytes: number
 }
 
 export interface BackfillReport {
@@ -67,12 +78,19 @@ export interface BackfillReport {
   counts: BackfillCounts
   /** The most common warnings of the events this run accepted (a resume's: since it resumed), with their counts. */
   warnings: CommonWarning[]
+  notRead: NotRead[]
+  /** Subscriptions that matched no event of a completed run: a trigger that may not say what was meant. */
+  matchedNothing: { name: string; trigger: string }[]
   resume?: { after: Position | null; alreadyFinished: number; unfinishedAtCrash: number }
   /** HTTP requests the destination made (token requests included), and how many were answered 429. */
   requests: number
   throttled: number
   dispatch: Omit<DispatchStats, 'requests' | 'throttled'>
   deadLetterFile: string
+  /** The checkpoint, when the run keeps one: only then can a resume send what is unfinished. */
+  checkpointFile?: string
+  /** With --restart: where the dead letters of the run started over were moved, and how many. */
+  earlierDeadLetters?: { path: string; letters: number }
   durationMs: number
   eventsPerSecond: number
 }
@@ -127,11 +145,22 @@ export class Backfill {
   private complete = false
   /** Records beyond the checkpoint's watermark: none when a completed run is read again on the same data. */
   private opened = 0
+  private readonly notRead: NotRead[] = []
+  private readonly locks: FileLock[] = []
+  /** Replayed dead letters go to one subscription each: the others matching nothing is no news then. */
+  private replayed = false
+  /** The subscriptions' names, in their order: bit i of a ledger mask is names[i]. */
+  private readonly names: string[]
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
     this.instance = new DestinationInstance(options)
+    this.names = this.instance.routes.map((route) => route.name)
     this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
+  }
+
+  private get maxLineBytes(): number {
+    return this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   }
 
   progress(): BackfillProgress {
@@ -145,9 +174,17 @@ export class Backfill {
 
   /**
    * Runs to the end, or until stopped. Throws ConfigError, before anything is sent, when the run cannot
-   * start as configured (a checkpoint of other data, an output it cannot write).
+   * start as configured (a checkpoint of other data, an output it cannot write, or one in use by another run).
    */
   async run(): Promise<BackfillReport> {
+    try {
+      return await this.runLocked()
+    } finally {
+      for (const lock of this.locks) await lock.release()
+    }
+  }
+
+  private async runLocked(): Promise<BackfillReport> {
     this.startedAt = Date.now()
     const { options } = this
     const checkpoint = await this.prepare()
@@ -195,14 +232,18 @@ export class Backfill {
       ? inputs.reduce((total, input) => total + ('size' in input ? input.size : 0), 0)
       : undefined
 
-    const outputs = [
+    // The files that hold the run's state: one run at a time each, since two would send events twice.
+    const stateFiles = [
       { path: options.deadLetterPath, what: 'the dead-letter file' },
-      ...(options.checkpointPath ? [{ path: options.checkpointPath, what: 'the checkpoint' }] : []),
-      ...(options.outputs ?? [])
+      ...(options.checkpointPath ? [{ path: options.checkpointPath, what: 'the checkpoint' }] : [])
     ]
+    const outputs = [...stateFiles, ...(options.outputs ?? [])]
     for (const { path, what } of outputs) checkNotAnInput(path, what, options.inputs)
     checkDistinct(outputs)
     for (const { path, what } of outputs) await checkWritable(path, what)
+    for (const { path, what } of stateFiles) this.locks.push(await FileLock.acquire(path, what))
+
+    await checkReplayedSubscriptions(options.inputs, this.names, this.maxLineBytes)
 
     const saved = options.checkpointPath ? await readCheckpoint(options.checkpointPath) : undefined
     const checkpoint = options.restart ? undefined : saved
@@ -216,9 +257,8 @@ export class Backfill {
       { id: this.runId, resumes: checkpoint?.runId, replaces: options.restart ? saved?.runId : undefined },
       (error) => this.abort(`Cannot write the dead-letter file ${options.deadLetterPath}: ${error.message}`)
     )
-    const names = this.instance.routes.map((route) => route.name)
     this.ledger = new Ledger(
-      names,
+      this.names,
       options.inputs,
       this.deadLetters,
       checkpoint && { watermark: checkpoint.position, prefix: checkpoint.prefix, counts: checkpoint.counts }
@@ -261,7 +301,7 @@ export class Backfill {
     for await (const records of readRecords(
       options.inputs.map((path) => ({ path })),
       {
-        maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+        maxLineBytes: this.maxLineBytes,
         stdin: options.stdin,
         onBytes: (bytes) => (this.bytesRead += bytes)
       }
@@ -295,8 +335,14 @@ export class Backfill {
       return ledger.skip(ticket)
     }
     if (content.kind === 'blank') return ledger.blank(ticket)
-    if (content.kind === 'unreadable') return ledger.unreadable(ticket, record, content.reason)
+    if (content.kind === 'unreadable') {
+      if (content.rest)
+        this.notRead.push({ file: this.options.inputs[record.input], where: record.where, ...content.rest })
+      return ledger.unreadable(ticket, record, content.reason)
+    }
     const { event, only } = content
+    if (only !== undefined) this.replayed = true
+    checkReplayedSubscription(only, this.names)
     if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
     let matched = 0
     // A replayed dead letter goes only to the subscription that rejected it.
@@ -356,6 +402,13 @@ export class Backfill {
     }
   }
 
+  private matchedNothing(counts: BackfillCounts): BackfillReport['matchedNothing'] {
+    if (counts.read - counts.unreadable - counts.duplicates === 0) return []
+    return this.instance.routes
+      .filter(({ name }) => counts.subscriptions[name].accepted + counts.subscriptions[name].rejected === 0)
+      .map(({ name, subscription }) => ({ name, trigger: subscription.subscribe }))
+  }
+
   private report(outcome: BackfillReport['outcome'], checkpoint: Checkpoint | undefined): BackfillReport {
     const durationMs = Date.now() - this.startedAt
     const counts: BackfillCounts =
@@ -368,6 +421,8 @@ export class Backfill {
       abortReason: this.abortReason,
       counts,
       warnings: this.warnings.common(),
+      notRead: this.notRead,
+      matchedNothing: outcome === 'completed' && !this.replayed ? this.matchedNothing(counts) : [],
       resume: checkpoint
         ? { after: checkpoint.position, alreadyFinished: readBefore, unfinishedAtCrash: checkpoint.inFlight }
         : undefined,
@@ -380,6 +435,8 @@ export class Backfill {
         splits: stats?.splits ?? 0
       },
       deadLetterFile: this.options.deadLetterPath,
+      checkpointFile: this.options.checkpointPath,
+      ...(this.deadLetters?.earlier ? { earlierDeadLetters: this.deadLetters.earlier } : {}),
       durationMs,
       eventsPerSecond:
         durationMs > 0 ? Math.round(((counts.read + counts.unfinished - readBefore) * 1000) / durationMs) : 0

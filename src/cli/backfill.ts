@@ -34,7 +34,8 @@ Options:
   --config FILE        the backfill configuration (required; see README)
   --checkpoint FILE    resume from FILE if it exists, and keep it up to date; a checkpoint
                        of other data, another configuration or the other mode is refused
-  --restart            start over: ignore the checkpoint, replace its run's dead letters
+  --restart            start over: ignore the checkpoint; its run's dead letters are moved
+                       aside (FILE.replaced-TIME.ndjson), never deleted
   --dead-letter FILE   where failed events go (default: listrak-dead-letters.ndjson, or
                        listrak-dead-letters.dry-run.ndjson in a dry run); never a file
                        another run wrote
@@ -103,8 +104,29 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
       counts.unreadable,
       counts.unreadable > 0 ? `  (not events) -> ${report.deadLetterFile}` : '  (not events)'
     ),
+    ...(counts.unreadBytes > 0
+      ? [
+          row(
+            'not read',
+            counts.unreadBytes,
+            ` bytes  (the JSON broke: kept in the dead letters) -> ${report.deadLetterFile}`
+          )
+        ]
+      : []),
+    ...report.notRead.map(
+      ({ file, where, from, bytes }) =>
+        `    ${file}: the JSON breaks at ${where}; its ${number.format(bytes)} bytes from byte ${number.format(from)} on are not read`
+    ),
     ...(counts.unfinished > 0
-      ? [row('unfinished', counts.unfinished, '  (read, not acknowledged yet: a resume sends them)')]
+      ? [
+          row(
+            'unfinished',
+            counts.unfinished,
+            report.checkpointFile
+              ? `  (read, not acknowledged yet: a resume from ${report.checkpointFile} sends them)`
+              : '  (read, not acknowledged yet: with no --checkpoint nothing can resume them; a new run sends everything again)'
+          )
+        ]
       : [])
   ]
   const names = Object.keys(counts.subscriptions)
@@ -116,11 +138,19 @@ export function summarize(report: BackfillReport, dryRun: boolean): string {
     const cells = [accepted, rejected, filtered, warnings].map((value) => number.format(value).padStart(10)).join(' ')
     lines.push(`  ${name.padEnd(width)} ${cells}`)
   }
+  for (const { name, trigger } of report.matchedNothing)
+    lines.push(`  warning: subscription "${name}" matched no event of this run; its trigger is ${trigger}`)
   const { rejected } = totalsOf(counts)
   if (rejected > 0) lines.push(`  dead letters: ${number.format(rejected)} -> ${report.deadLetterFile}`)
   if (report.warnings.length > 0) lines.push('  most common warnings:')
   for (const { subscription, text, count } of report.warnings)
     lines.push(`  ${number.format(count).padStart(8)} x ${subscription}: ${text}`)
+  if (report.earlierDeadLetters) {
+    const { path, letters } = report.earlierDeadLetters
+    lines.push(
+      `  the ${letters === 1 ? 'dead letter' : `${number.format(letters)} dead letters`} of the run started over ${letters === 1 ? 'was' : 'were'} moved to ${path}: replay or delete it`
+    )
+  }
   const { batches, retriedBatches, retriedEvents, splits } = report.dispatch
   lines.push(
     `  HTTP requests ${number.format(report.requests)} (${number.format(report.throttled)} answered 429); batches sent ${number.format(batches)}, of them retries ${number.format(retriedBatches)} (${number.format(retriedEvents)} events sent again) and halves ${number.format(splits * 2)}`

@@ -58,6 +58,7 @@ describe('backfill into the simulator', () => {
         read: 307,
         blankLines: 1,
         unreadable: 2,
+        unreadBytes: 0,
         duplicates: 1,
         unmatched: 0,
         unfinished: 0,
@@ -193,6 +194,7 @@ describe('backfill into the simulator', () => {
           read: 3,
           blankLines: 0,
           unreadable: 0,
+          unreadBytes: 0,
           duplicates: 0,
           unmatched: 0,
           subscriptions: {

@@ -206,6 +206,7 @@ describe('a backfill of a destination instance', () => {
             read: 0,
             blankLines: 0,
             unreadable: 0,
+            unreadBytes: 0,
             duplicates: 0,
             unmatched: 0,
             subscriptions: { Orders: { ...counts, accepted: 1 }, 'Order views': counts }
@@ -244,6 +245,78 @@ describe('export formats', () => {
     expect(expected.journal.length).toBeGreaterThan(300)
     for (const input of [array, batches, batchFile]) expect(await deliveredBy(input)).toEqual(expected)
   })
+
+  it('sends every element before a break in a JSON array, and counts, names and keeps the bytes it could not read', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const events = [...exportLines({ count: 6000, seed: 17 })].map((line) => JSON.parse(line) as JSONObject)
+      // Pretty-printed, as JSON.stringify(events, null, 2) writes it; element 5,001 holds an unterminated string.
+      const pieces = events.map((event) => JSON.stringify(event, null, 2).replace(/\n/g, '\n  '))
+      pieces[5000] = pieces[5000].replace('"event": "Order Completed"', '"event": "Order Completed')
+      const before = `[\n  ${pieces.slice(0, 5000).join(',\n  ')},\n  `
+      const text = `${before}${pieces.slice(5000).join(',\n  ')}\n]\n`
+      const file = path.join(dir, 'export.json')
+      writeFileSync(file, text)
+      const from = Buffer.byteLength(before)
+      const bytes = Buffer.byteLength(text) - from
+
+      const report = await runBackfill(backfillOptions(simulator, dir, [file], { maxLineBytes: 200_000 }))
+
+      const orderIds = (list: JSONObject[]) => list.map((event) => (event.properties as JSONObject).order_id).sort()
+      expect(simulator.state.journal.map((entry) => entry.dataFields.orderId).sort()).toEqual(
+        orderIds(events.slice(0, 5000))
+      )
+      expect(report.counts).toMatchObject({ read: 5001, unreadable: 1, unreadBytes: bytes, unfinished: 0 })
+      expect(report.counts.subscriptions.Orders).toMatchObject({ accepted: 5000, rejected: 0 })
+      expect(report.notRead).toEqual([{ file, where: 'element 5001', from, bytes }])
+      const letters = readDeadLetters(path.join(dir, 'dead-letters.ndjson'))
+      expect(letters).toHaveLength(1)
+      expect(letters[0]).toMatchObject({
+        raw: text.slice(from, from + 200_000),
+        deadLetter: {
+          where: 'element 5001',
+          subscription: null,
+          truncated: true,
+          notRead: { from, bytes },
+          reason: expect.stringMatching(
+            /^element 5001 of .*export\.json: the JSON breaks \(a line break inside a string at byte [\d,]+\); the rest of the input, [\d,]+ bytes from byte [\d,]+, is not read \(the first 200,000 kept here\)$/
+          )
+        }
+      })
+    }))
+
+  it('reads one JSON array per line as NDJSON: every line is sent, and a broken line costs only itself', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const events = [...exportLines({ count: 150, seed: 18 })].map((line) => JSON.parse(line) as JSONObject)
+      const lines = [0, 1, 2].map((i) => JSON.stringify(events.slice(i * 50, i * 50 + 50)))
+      const file = path.join(dir, 'arrays.ndjson')
+      writeFileSync(file, `${lines.join('\n')}\n`)
+      const report = await runBackfill(backfillOptions(simulator, dir, [file]))
+      expect(report.counts).toMatchObject({ read: 150, unreadable: 0 })
+      expect(simulator.state.journal).toHaveLength(150)
+
+      const broken = path.join(dir, 'broken.ndjson')
+      writeFileSync(broken, `${lines[0]}\n${lines[1].slice(0, -20)}\n${lines[2]}\n`)
+      const again = await withSimulator({}, async (other) => {
+        const result = await runBackfill(backfillOptions(other, workDir(), [broken]))
+        return { result, arrived: other.state.journal.length }
+      })
+      expect(again.arrived).toBe(100)
+      expect(again.result.counts).toMatchObject({ read: 101, unreadable: 1 })
+    }))
+
+  it('takes a trailing comma after the last element of a JSON array for what it is: no phantom element', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const events = [...exportLines({ count: 3, seed: 19 })].map((line) => JSON.parse(line) as JSONObject)
+      const file = path.join(dir, 'trailing.json')
+      writeFileSync(file, `${JSON.stringify(events, null, 2).slice(0, -2)},\n]\n`)
+      const report = await runBackfill(backfillOptions(simulator, dir, [file]))
+      expect(report.counts).toMatchObject({ read: 3, unreadable: 0 })
+      expect(simulator.state.journal).toHaveLength(3)
+      expect(existsSync(path.join(dir, 'dead-letters.ndjson'))).toBe(false)
+    }))
 
   it('names the element of a JSON array in a dead letter', () =>
     withSimulator({}, async (simulator) => {

@@ -158,21 +158,27 @@ describe('readRecords: elements that are not events, and JSON broken midway', ()
     expect(records.map(summary).map(([input, seq, where, what]) => [input, seq, where, what.slice(0, 30)])).toEqual([
       [0, 1, 'element 1', events[0].slice(0, 30)],
       [0, 2, 'element 2', events[1].slice(0, 30)],
-      [0, 3, 'element 3', '! the JSON breaks after elemen'],
+      [0, 3, 'element 3', '! the JSON breaks (not valid J'],
       [1, 1, 'element 1', events[0].slice(0, 30)],
       [1, 2, 'element 2', events[1].slice(0, 30)],
-      [1, 3, 'element 3', '! the JSON breaks after elemen'],
+      [1, 3, expect.stringMatching(/^byte \d+$/), '! the JSON breaks (unexpected '],
       [2, 1, 'line 1', events[3].slice(0, 30)]
     ])
+    const from = broken.indexOf('{"type": "track", "event": oops}')
+    expect([from, broken.length - from]).toEqual([1649, 810])
     expect(records[2].content).toMatchObject({
       kind: 'unreadable',
-      reason: expect.stringMatching(/after element 2, within its first \d+ bytes \(Parser cannot parse input: .*\)/)
+      reason: expect.stringMatching(
+        /^the JSON breaks \(not valid JSON \(.*\) at byte 1,649\); the rest of the input, 810 bytes from byte 1,649, is not read \(all kept here\)$/
+      ),
+      raw: Buffer.from(broken.slice(from)),
+      rest: { from, bytes: broken.length - from }
     })
   })
 
   it('says when a batch payload\'s "batch" is not an array, and when an array is cut off', async () => {
     const notArray = await collect([{ path: file('{\n  "batch": {"type": "track"}\n}') }])
-    expect(notArray.map(summary)).toEqual([[0, 1, 'element 1', expect.stringMatching(/"batch" is not an array/)]])
+    expect(notArray.map(summary)).toEqual([[0, 1, 'byte 13', expect.stringMatching(/"batch" is not an array/)]])
     const cut = await collect([{ path: file(`[\n${events[0]},\n${events[1].slice(0, 50)}`) }])
     expect(cut.map(({ seq, content }) => [seq, content.kind])).toEqual([
       [1, 'event'],

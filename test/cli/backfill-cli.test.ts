@@ -4,8 +4,17 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
-import { runCli, spawnCli } from './run-cli'
+import { summarize } from '../../src/cli/backfill'
+import {
+  arrivals,
+  backfillOptions,
+  readDeadLetters,
+  runBackfill,
+  subscriptions,
+  workDir,
+  writeExport
+} from '../backfill/fixtures'
+import { runCli, runMain, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
@@ -335,5 +344,51 @@ describe('listrak backfill', () => {
       { env }
     )
     expect(existsSync(path.join(dir, 'dl.ndjson'))).toBe(false)
+  })
+
+  it('says what is true of the events an interrupted run leaves unfinished: with no checkpoint nothing resumes them', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 600)
+    const interruptAt = async (checkpointPath?: string) => {
+      simulator.state.journal.splice(0)
+      const interrupt = new AbortController()
+      const watcher = setInterval(() => simulator.state.journal.length >= 60 && interrupt.abort(), 5)
+      const report = await runBackfill(
+        backfillOptions(simulator, workDir(), [file], { checkpointPath, signal: interrupt.signal })
+      )
+      clearInterval(watcher)
+      expect(report.outcome).toBe('aborted')
+      expect(report.counts.unfinished).toBeGreaterThan(0)
+      return summarize(report, false)
+    }
+    const withoutCheckpoint = await interruptAt()
+    expect(withoutCheckpoint).toMatch(
+      /unfinished +[\d,]+ +\(read, not acknowledged yet: with no --checkpoint nothing can resume them; a new run sends everything again\)/
+    )
+    expect(withoutCheckpoint).not.toMatch(/a resume/)
+    const checkpoint = path.join(dir, 'cp.json')
+    expect(await interruptAt(checkpoint)).toContain(
+      `(read, not acknowledged yet: a resume from ${checkpoint} sends them)`
+    )
+  })
+
+  it('warns, naming its trigger, of a subscription that matched no event of a finished run', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 20)
+    const report = path.join(dir, 'report.json')
+    const run = await runMain(['backfill', '--config', writeConfig(dir), '--report', report, file], env)
+    expect(run.status).toBe(0)
+    const [, views, signups] = subscriptions
+    expect(run.stdout).toContain(
+      `  warning: subscription "Product views" matched no event of this run; its trigger is ${views.subscribe}\n`
+    )
+    expect(run.stdout).toContain(
+      `  warning: subscription "Sign-ups" matched no event of this run; its trigger is ${signups.subscribe}\n`
+    )
+    expect(run.stdout).not.toMatch(/subscription "Orders" matched no event/)
+    expect((JSON.parse(readFileSync(report, 'utf8')) as { matchedNothing: unknown }).matchedNothing).toEqual([
+      { name: 'Product views', trigger: views.subscribe },
+      { name: 'Sign-ups', trigger: signups.subscribe }
+    ])
   })
 })

@@ -9,6 +9,7 @@ const progress = (bytesRead: number, totalBytes: number | undefined, unfinished 
     read: 20_000,
     blankLines: 0,
     unreadable: 2,
+    unreadBytes: 0,
     duplicates: 88,
     unmatched: 900,
     unfinished,

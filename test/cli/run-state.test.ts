@@ -6,7 +6,7 @@ import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
 import { json, ORDER_EVENT, startLocalServer } from '../helpers'
-import { runCli, spawnCli } from './run-cli'
+import { runCli, runMain, spawnBuilt, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
@@ -28,6 +28,15 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}, name = 'b
 
 const backfill = (dir: string, args: string[], input?: string) =>
   runCli(['backfill', '--quiet', '--dead-letter', path.join(dir, 'dl.ndjson'), ...args], { env, input })
+
+/** Polls `done` until it holds, failing after `seconds`: never a fixed sleep. */
+async function until(done: () => boolean, what: string, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 describe("a run's identity", () => {
   it("refuses a new day's export written under yesterday's name, sending nothing", async () => {
@@ -52,6 +61,27 @@ describe("a run's identity", () => {
     const rerun = await runCli(['backfill', '--checkpoint', checkpoint, '--config', config, file], { env })
     expect(rerun.stdout).toMatch(/Nothing to do/)
     expect(simulator.state.journal).toHaveLength(100)
+  })
+
+  it('keeps the dead letters of a run started over with --restart: they are moved aside, never replaced', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 20, { 4: '{"broken":', 9: '{"broken": 9' })
+    const checkpoint = path.join(dir, 'cp.json')
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const args = ['backfill', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', writeConfig(dir)]
+    expect((await runMain([...args, file], env)).status).toBe(3)
+    const earlier = readFileSync(deadLetters, 'utf8')
+
+    writeExport(dir, 20, { 2: '{"broken": 2' })
+    expect((await runMain([...args, file], env)).status).toBe(2)
+    const restarted = await runMain(['backfill', '--restart', ...args.slice(1), file], env)
+    expect(restarted.status).toBe(3)
+    const moved = /the 2 dead letters of the run started over were moved to (\S+): replay or delete it/.exec(
+      restarted.stdout
+    )?.[1]
+    expect(moved).toMatch(/dl\.replaced-[\dT-]+Z\.ndjson$/)
+    expect(readFileSync(moved as string, 'utf8')).toBe(earlier)
+    expect(readDeadLetters(deadLetters).map((letter) => letter.deadLetter.where)).toEqual(['line 2'])
   })
 
   it('reads a completed run again before saying there is nothing to do: a change inside the file is refused', async () => {
@@ -149,6 +179,70 @@ describe("a run's identity", () => {
   })
 })
 
+describe('one run at a time per checkpoint and dead-letter file', () => {
+  // Another live process holds the locks: the built CLI (npm run build first), reading a stdin kept open.
+  it('refuses a second run while the first holds the lock, and takes over the lock a killed run left', async () => {
+    const dir = workDir()
+    const { file, lines } = writeExport(dir, 40)
+    const config = writeConfig(dir)
+    const checkpoint = path.join(dir, 'cp.json')
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const first = spawnBuilt(
+      ['backfill', '--quiet', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, '-'],
+      env
+    )
+    const exited = once(first, 'exit')
+    // Whatever happens, the child does not outlive the test.
+    const killed = setTimeout(() => first.kill('SIGKILL'), 25_000)
+    first.stdin.write(`${lines.slice(0, 20).join('\n')}\n`)
+    await until(() => simulator.state.journal.length === 20, 'the first run to send what it was given')
+    expect(existsSync(`${checkpoint}.lock`)).toBe(true)
+
+    const second = await runMain(
+      [
+        'backfill',
+        '--checkpoint',
+        checkpoint,
+        '--dead-letter',
+        path.join(dir, 'other.ndjson'),
+        '--config',
+        config,
+        file
+      ],
+      env
+    )
+    expect(second.status).toBe(2)
+    expect(second.stderr).toContain(
+      `The checkpoint ${checkpoint} is in use by another backfill (process ${first.pid}, since `
+    )
+    expect(second.stderr).toMatch(/one run at a time writes it\. .* Nothing was sent\.\n/)
+    const third = await runMain(
+      ['backfill', '--checkpoint', path.join(dir, 'cp2.json'), '--dead-letter', deadLetters, '--config', config, file],
+      env
+    )
+    expect(third.status).toBe(2)
+    expect(third.stderr).toContain(
+      `The dead-letter file ${deadLetters} is in use by another backfill (process ${first.pid}`
+    )
+    expect(simulator.state.journal).toHaveLength(20)
+
+    // Killed, it leaves its locks behind: the next run takes them over, and releases them when done.
+    first.kill('SIGKILL')
+    await exited
+    clearTimeout(killed)
+    expect(JSON.parse(readFileSync(`${checkpoint}.lock`, 'utf8'))).toMatchObject({ pid: first.pid })
+    const after = await runMain(
+      ['backfill', '--restart', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, file],
+      env
+    )
+    expect(after.stderr).not.toMatch(/in use/)
+    expect(after.status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(60)
+    expect(existsSync(`${checkpoint}.lock`)).toBe(false)
+    expect(existsSync(`${deadLetters}.lock`)).toBe(false)
+  })
+})
+
 describe('dead letters of one run', () => {
   it("never appends to another run's file, replays each to its subscription once, and refuses to write the file it reads", async () => {
     const dir = workDir()
@@ -188,6 +282,70 @@ describe('dead letters of one run', () => {
     expect(simulator.state.journal.slice(before).map((entry) => [entry.eventUID, entry.dataFields.orderId])).toEqual([
       [ORDER_EVENT.eventUID, 'NOID']
     ])
+  })
+
+  it('refuses, before sending anything, dead letters whose subscription the configuration does not have', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 10, {
+      3: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID"}}',
+      6: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID2"}}'
+    })
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const run = ['backfill', '--quiet', '--dead-letter']
+    expect((await runMain([...run, deadLetters, '--config', writeConfig(dir), file], env)).status).toBe(3)
+    expect(readDeadLetters(deadLetters).map((letter) => letter.deadLetter.subscription)).toEqual(['Orders', 'Orders'])
+    simulator.state.journal.splice(0)
+
+    // mapping init names subscriptions after the event configuration: "Orders" is now "Order Placed".
+    const renamed = instance.map((subscription) =>
+      subscription.name === 'Orders' ? { ...subscription, name: 'Order Placed' } : subscription
+    )
+    const config = writeConfig(dir, { subscriptions: renamed }, 'renamed.json')
+    const retry = path.join(dir, 'retry.ndjson')
+    const replay = await runMain([...run, retry, '--config', config, deadLetters], env)
+    expect(replay.status).toBe(2)
+    expect(replay.stderr).toContain(
+      'Dead letters name subscriptions the configuration does not have: "Orders" (2 letters); it has "Order Placed", "Product views", "Sign-ups".'
+    )
+    expect(replay.stderr).toMatch(/Nothing was sent\.\n/)
+    expect(simulator.state.journal).toHaveLength(0)
+    expect(existsSync(retry)).toBe(false)
+  })
+
+  it('keeps where a replayed event first came from when it is rejected again', async () => {
+    const dir = workDir()
+    const { file } = writeExport(dir, 10, {
+      7: '{"type":"track","event":"Order Completed","properties":{"order_id":"NOID"}}'
+    })
+    const config = writeConfig(dir)
+    const deadLetters = path.join(dir, 'dl.ndjson')
+    const again = path.join(dir, 'again.ndjson')
+    const twice = path.join(dir, 'twice.ndjson')
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', deadLetters, file], env)).status
+    ).toBe(3)
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', again, deadLetters], env)).status
+    ).toBe(3)
+    expect(
+      (await runMain(['backfill', '--quiet', '--config', config, '--dead-letter', twice, again], env)).status
+    ).toBe(3)
+    for (const [letters, replayed] of [
+      [again, deadLetters],
+      [twice, again]
+    ]) {
+      expect(readDeadLetters(letters)).toMatchObject([
+        {
+          deadLetter: {
+            file,
+            where: 'line 7',
+            seq: 7,
+            subscription: 'Orders',
+            replayedFrom: { file: replayed, where: 'line 1' }
+          }
+        }
+      ])
+    }
   })
 
   it('keeps a line that is not UTF-8 byte for byte, and a replay never sends it altered', async () => {

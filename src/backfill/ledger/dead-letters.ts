@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
-import { stat, truncate } from 'node:fs/promises'
+import { rename, stat } from 'node:fs/promises'
+import { extname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ConfigError } from '../../instance'
 import { checkWritable } from '../state/outputs'
@@ -17,6 +18,10 @@ export interface DeadLetterInfo {
   reason: string
   /** Only the first bytes of an overlong line were kept: a replay never sends them. */
   truncated?: true
+  /** The JSON broke here: the input was not read from byte `from` on (`bytes` of it, `raw` their first ones). */
+  notRead?: { from: number; bytes: number }
+  /** A dead letter replayed and failed again: where it was in the file replayed (file, where, seq are the first). */
+  replayedFrom?: { file: string; where: string }
   /** The run that wrote it. */
   run: string
   at: string
@@ -49,6 +54,13 @@ async function contentOf(path: string): Promise<{ run: string | undefined; keys:
   return { run, keys }
 }
 
+/** `dl.ndjson` moved aside: `dl.replaced-2026-11-27T15-01-20-352Z.ndjson`, next to it. */
+function asideOf(file: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const extension = extname(file)
+  return `${file.slice(0, file.length - extension.length)}.replaced-${stamp}${extension}`
+}
+
 /**
  * Appends a run's dead letters as NDJSON; `flush` resolves once everything written so far has reached the
  * file. A run writes only to a file of its own: a resume continues the file its run wrote, and no run
@@ -66,12 +78,15 @@ export class DeadLetterWriter {
     readonly path: string,
     private readonly runId: string,
     private readonly onError: (error: Error) => void,
-    private readonly written = new Set<string>()
+    private readonly written = new Set<string>(),
+    /** Where the dead letters of the run this one replaces were moved, and how many there are. */
+    readonly earlier?: { path: string; letters: number }
   ) {}
 
   /**
-   * Checks that the run may write `path`: a new file, an empty one, or one its own run wrote (`resumes`);
-   * one written by `replaces` (a run started over with --restart) is emptied.
+   * Checks that the run may write `path`: a new file, an empty one, or one its own run wrote (`resumes`).
+   * One written by `replaces` (a run started over with --restart) is moved aside, never emptied: its
+   * letters may not have been looked at yet.
    */
   static async open(
     path: string,
@@ -84,17 +99,20 @@ export class DeadLetterWriter {
       () => 0
     )
     let written: Set<string> | undefined
+    let earlier: { path: string; letters: number } | undefined
     if (size > 0) {
       const { run: owner, keys } = await contentOf(path)
-      if (owner !== undefined && owner === run.replaces) await truncate(path)
-      else if (owner !== undefined && owner === run.resumes) written = keys
+      if (owner !== undefined && owner === run.replaces) {
+        earlier = { path: asideOf(path), letters: keys.size }
+        await rename(path, earlier.path)
+      } else if (owner !== undefined && owner === run.resumes) written = keys
       else {
         throw new ConfigError(
           `The dead-letter file ${path} holds dead letters of another run, and a run never appends to another's. Replay them with 'listrak backfill --config … ${path} --dead-letter NEW.ndjson', move the file away, or pass another --dead-letter.`
         )
       }
     }
-    return new DeadLetterWriter(path, run.id, onError, written)
+    return new DeadLetterWriter(path, run.id, onError, written, earlier)
   }
 
   write(letter: NewDeadLetter): void {

@@ -25,6 +25,8 @@ export interface LedgerCounts {
   blankLines: number
   /** Records that are not events (broken JSON, not UTF-8, too long): dead-lettered for no subscription. */
   unreadable: number
+  /** Bytes of JSON documents not read because the JSON broke before them: named by their unreadable record. */
+  unreadBytes: number
   /** Events whose messageId was seen before: sent once. */
   duplicates: number
   /** Events no subscription's trigger matched. */
@@ -52,6 +54,7 @@ export const emptyCounts = (names: string[]): LedgerCounts => ({
   read: 0,
   blankLines: 0,
   unreadable: 0,
+  unreadBytes: 0,
   duplicates: 0,
   unmatched: 0,
   subscriptions: Object.fromEntries(names.map((name) => [name, { accepted: 0, rejected: 0, filtered: 0, warnings: 0 }]))
@@ -127,6 +130,7 @@ export class Ledger {
     this.deadLetter(record, null, null, `${this.describe(record)}: ${reason}`)
     this.counts.read++
     this.counts.unreadable++
+    if (record.content.kind === 'unreadable') this.counts.unreadBytes += record.content.rest?.bytes ?? 0
     this.close(ticket)
   }
 
@@ -258,16 +262,19 @@ export class Ledger {
         : content.kind === 'unreadable' && !isUtf8(content.raw)
           ? { rawBase64: content.raw.toString('base64') }
           : { raw: content.kind === 'unreadable' ? content.raw.toString('utf8') : '' }
+    // A replayed letter keeps where its record first came from, and says where it was replayed from.
+    const here = { file: this.inputs[record.input], where: record.where }
+    const origin = content.kind === 'blank' ? undefined : content.origin
     this.deadLetters.write({
       ...kept,
       deadLetter: {
-        file: this.inputs[record.input],
-        where: record.where,
-        seq: record.seq,
+        ...(origin ?? { ...here, seq: record.seq }),
         subscription,
         status,
         reason,
         ...(content.kind === 'unreadable' && content.truncated ? { truncated: true } : {}),
+        ...(content.kind === 'unreadable' && content.rest ? { notRead: content.rest } : {}),
+        ...(origin ? { replayedFrom: here } : {}),
         at: new Date().toISOString()
       }
     })

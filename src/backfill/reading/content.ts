@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { SegmentEvent } from '@segment/actions-core'
-import type { RecordContent } from './record'
+import type { Origin, RecordContent } from './record'
 
 const BLANK: RecordContent = { kind: 'blank' }
 
@@ -36,10 +36,15 @@ export function valueContent(value: unknown, text: string): RecordContent {
 
 /**
  * A dead letter read again: the record it keeps (`raw` text, or `rawBase64` bytes that were not UTF-8,
- * which stay unreadable and are never sent altered), for the one subscription that rejected it.
- * Dead letters of earlier versions carry the parsed `event` instead.
+ * which stay unreadable and are never sent altered), for the one subscription that rejected it, with
+ * where the record first came from. Dead letters of earlier versions carry the parsed `event` instead.
  */
 function deadLetterContent(letter: Record<string, unknown>, info: Record<string, unknown>): RecordContent {
+  const origin = originOf(info)
+  return { ...keptContent(letter, info), ...(origin ? { origin } : {}) }
+}
+
+function keptContent(letter: Record<string, unknown>, info: Record<string, unknown>): RecordContent {
   let content: RecordContent
   if (info.truncated === true) {
     // Only the first bytes of an overlong line were kept: never send them as if they were the event.
@@ -62,6 +67,9 @@ function deadLetterContent(letter: Record<string, unknown>, info: Record<string,
     : content
 }
 
+const originOf = ({ file, where, seq }: Record<string, unknown>): Origin | undefined =>
+  typeof file === 'string' && typeof where === 'string' && typeof seq === 'number' ? { file, where, seq } : undefined
+
 const eventContent = (event: Record<string, unknown>, text: string): RecordContent => ({
   kind: 'event',
   event: event as unknown as SegmentEvent,
@@ -71,11 +79,15 @@ const eventContent = (event: Record<string, unknown>, text: string): RecordConte
 /** A line's JSON: a Segment batch payload's elements, or one record's content. */
 export type LineContent = RecordContent | { kind: 'batch'; elements: unknown[] }
 
-/** One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`) or a record. */
-export function lineContent(text: string): LineContent {
+/**
+ * One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`), an
+ * array of records when `arrayLines`, or a record.
+ */
+export function lineContent(text: string, arrayLines = false): LineContent {
   const parsed = parseText(text)
   if (!('value' in parsed)) return parsed
   const { value } = parsed
+  if (arrayLines && Array.isArray(value)) return { kind: 'batch', elements: value as unknown[] }
   if (isPlainObject(value) && Array.isArray(value.batch) && !isPlainObject(value.deadLetter))
     return { kind: 'batch', elements: value.batch as unknown[] }
   return valueContent(value, text)

@@ -2,10 +2,11 @@ import Verifier from 'stream-json/utils/Verifier'
 
 /**
  * How an input is read: `lines` is NDJSON (each line an event, or a Segment batch payload whose
- * elements are the records); `json-array` is one JSON array of events; `batch-document` is one
- * Segment batch payload `{"batch": [...], ...}` spread over many lines.
+ * elements are the records); `array-lines` is NDJSON whose lines are JSON arrays of events;
+ * `json-array` is one JSON array of events; `batch-document` is one Segment batch payload
+ * `{"batch": [...], ...}` spread over many lines.
  */
-export type Format = 'lines' | 'json-array' | 'batch-document'
+export type Format = 'lines' | 'array-lines' | 'json-array' | 'batch-document'
 
 const BOM = [0xef, 0xbb, 0xbf]
 const NEWLINE = 0x0a
@@ -21,7 +22,8 @@ const isJsonWhitespace = (byte: number): boolean => byte === 0x20 || byte === 0x
  * returned stream with the rest, so nothing is read twice. It holds at most the first three
  * non-blank lines, and never more than `3 * maxLineBytes`.
  *
- * After a byte-order mark and whitespace: `[` is a JSON array. `{` is NDJSON when its line is a
+ * After a byte-order mark and whitespace: `[` is a JSON array, or NDJSON of arrays when its line is a
+ * whole JSON value and more lines follow. `{` is NDJSON when its line is a
  * whole JSON object (an event, or a batch payload per line); otherwise it is a multi-line document
  * when the first lines go on as one JSON value without a syntax error. A line of an NDJSON file that
  * is cut off never goes on into the next one (a line starts with `{`, which can follow no JSON value
@@ -64,8 +66,8 @@ export async function detectFormat(
     }
     head.push(chunk)
     headBytes += chunk.length
-    // Only a `{` needs more than its first byte to go by.
-    if (first !== -1 && firstByte !== OPEN_BRACE) break
+    // Only a `{` or a `[` needs more than its first byte to go by.
+    if (first !== -1 && firstByte !== OPEN_BRACE && firstByte !== OPEN_BRACKET) break
   }
 
   const start = Buffer.concat(head)
@@ -80,11 +82,15 @@ export async function detectFormat(
 /** `start` is the content's start, all of it when `complete`; `first` the offset of its first non-blank byte. */
 async function formatOf(start: Buffer, first: number, complete: boolean, maxLineBytes: number): Promise<Format> {
   if (first === -1) return 'lines'
-  if (start[first] === OPEN_BRACKET) return 'json-array'
-  if (start[first] !== OPEN_BRACE) return 'lines'
+  if (start[first] !== OPEN_BRACE && start[first] !== OPEN_BRACKET) return 'lines'
   const newline = start.indexOf(NEWLINE, first)
   const firstLine = start.subarray(first, newline === -1 ? start.length : newline)
-  if ((newline !== -1 || complete) && firstLine.length <= maxLineBytes && isWholeJsonValue(firstLine)) return 'lines'
+  const wholeLine = firstLine.length <= maxLineBytes && isWholeJsonValue(firstLine)
+  if (start[first] === OPEN_BRACKET) {
+    const moreLines = newline !== -1 && start.subarray(newline).some((byte) => !isJsonWhitespace(byte))
+    return wholeLine && moreLines ? 'array-lines' : 'json-array'
+  }
+  if ((newline !== -1 || complete) && wholeLine) return 'lines'
   return (await goesOnAsOneValue(start.subarray(first), complete)) ? 'batch-document' : 'lines'
 }
 

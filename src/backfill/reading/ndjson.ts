@@ -5,6 +5,8 @@ import type { SourceRecord } from './record'
 export interface NdjsonOptions {
   /** Lines longer than this are unreadable records, and are never held in memory whole. */
   maxLineBytes: number
+  /** Each line is a JSON array whose elements are the records (an export of one array per line). */
+  arrayLines?: boolean
 }
 
 const NEWLINE = 0x0a
@@ -15,7 +17,8 @@ export const UNREADABLE_PREFIX_BYTES = 200
 const hasBom = (body: Buffer): boolean => body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf
 
 /**
- * Reads NDJSON: one record per line, or one per element of a line that is a Segment batch payload.
+ * Reads NDJSON: one record per line, or one per element of a line that is a Segment batch payload
+ * (or a JSON array, with `arrayLines`).
  * Line numbers count every line, blank ones too, so that a dead letter or a checkpoint names the line
  * a person sees in an editor. Records are yielded a chunk of input at a time. Memory stays bounded by
  * the chunk size plus `maxLineBytes`, whatever the input holds.
@@ -25,7 +28,7 @@ export async function* readNdjson(
   bytes: AsyncIterable<Buffer>,
   options: NdjsonOptions
 ): AsyncGenerator<SourceRecord[]> {
-  const { maxLineBytes } = options
+  const { maxLineBytes, arrayLines = false } = options
   let line = 0
   let seq = 0
   let carry: Buffer[] = []
@@ -52,7 +55,7 @@ export async function* readNdjson(
       const reason = 'line is not valid UTF-8'
       return record(where, { kind: 'unreadable', reason, raw: Buffer.from(body), truncated: false })
     }
-    const content = lineContent(body.toString('utf8'))
+    const content = lineContent(body.toString('utf8'), arrayLines)
     if (content.kind !== 'batch') return record(where, content)
     const { elements } = content
     for (let index = 0; index < elements.length; index++) {

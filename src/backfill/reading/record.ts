@@ -1,15 +1,33 @@
 import type { SegmentEvent } from '@segment/actions-core'
 
+/** Where a replayed dead letter's record first came from, as the letter says. */
+export interface Origin {
+  file: string
+  where: string
+  seq: number
+}
+
 /** What one record of an input holds. */
 export type RecordContent =
   | { kind: 'blank' }
   /**
    * `text` is the record's JSON as read (an NDJSON line), kept for dead letters. `only` names the one
-   * subscription a replayed dead letter is for: the others accepted it before.
+   * subscription a replayed dead letter is for: the others accepted it before. `origin`: see Origin.
    */
-  | { kind: 'event'; event: SegmentEvent; text: string; only?: string }
-  /** Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a prefix when too long). */
-  | { kind: 'unreadable'; reason: string; raw: Buffer; truncated: boolean }
+  | { kind: 'event'; event: SegmentEvent; text: string; only?: string; origin?: Origin }
+  /**
+   * Not an event: broken JSON, not an object, too long, not UTF-8. `raw` holds the bytes as read (at most a
+   * prefix when too long). `rest`: a JSON document broke here, and its input was not read from byte `from`
+   * on (`bytes` of it, `raw` their first ones).
+   */
+  | {
+      kind: 'unreadable'
+      reason: string
+      raw: Buffer
+      truncated: boolean
+      rest?: { from: number; bytes: number }
+      origin?: Origin
+    }
 
 /** One record of an input: an NDJSON line, or one element of a JSON array or batch payload. */
 export interface SourceRecord {

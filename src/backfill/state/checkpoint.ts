@@ -9,6 +9,7 @@ const countsSchema = z.object({
   read: count,
   blankLines: count,
   unreadable: count,
+  unreadBytes: count.default(0),
   duplicates: count,
   unmatched: count,
   subscriptions: z.record(z.string(), z.object({ accepted: count, rejected: count, filtered: count, warnings: count }))

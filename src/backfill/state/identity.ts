@@ -75,7 +75,7 @@ export async function inputIdentity(file: string): Promise<InputIdentity> {
  * `checkpointPath` names the file in the message.
  */
 export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPath: string): string | undefined {
-  const fix = `Another run? Give it its own --checkpoint (and --dead-letter). To redo this run from the start instead, add --restart (its dead letters are replaced).`
+  const fix = `Another run? Give it its own --checkpoint (and --dead-letter). To redo this run from the start instead, add --restart (the dead letters of the run it replaces are moved aside, kept).`
   const intro = `The checkpoint ${checkpointPath} cannot resume this run:`
   if (saved.mode !== current.mode) {
     return `${intro} it belongs to a ${saved.mode === 'dry' ? 'dry run' : 'real run'}, and this is a ${current.mode === 'dry' ? 'dry run' : 'real run'}; dry runs keep their own state. ${fix}`

@@ -76,7 +76,7 @@ export class Resume {
     for (let input = 0; input <= checkpoint.position.input; input++) {
       if (this.sums[input] !== checkpoint.prefix[input]) {
         throw new ConfigError(
-          `${this.inputs[input] === '-' ? 'stdin' : this.inputs[input]} does not hold the records the checkpoint covers (up to ${input === checkpoint.position.input ? `record ${checkpoint.position.seq}` : 'its end'}): other data under the same name? Nothing was sent. Another run? Give it its own --checkpoint (and --dead-letter). To redo this run from the start instead, add --restart (its dead letters are replaced).`
+          `${this.inputs[input] === '-' ? 'stdin' : this.inputs[input]} does not hold the records the checkpoint covers (up to ${input === checkpoint.position.input ? `record ${checkpoint.position.seq}` : 'its end'}): other data under the same name? Nothing was sent. Another run? Give it its own --checkpoint (and --dead-letter). To redo this run from the start instead, add --restart (the dead letters of the run it replaces are moved aside, kept).`
         )
       }
     }
