@@ -108,8 +108,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   return {
     url: listening.url,
     relay,
-    async close(graceMs) {
+    async close(graceMs = 15_000) {
+      const started = Date.now()
       await listening.close(graceMs)
+      // Batches still on their way (answered 503 at their deadline) end before the memory closes, so that what
+      // they delivered is remembered.
+      await relay.idle(Math.max(0, graceMs - (Date.now() - started)))
       await running.close()
       await deadLetters?.close()
       await memory.close()

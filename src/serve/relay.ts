@@ -87,6 +87,10 @@ interface RelayItem extends Item {
   settle(result: EventResult): void
 }
 
+/** An event for one subscription, before its claim. */
+type Wanted = Pick<RelayItem, 'index' | 'messageId' | 'event' | 'route' | 'key'>
+type About = { index: number; messageId?: string; subscription: string }
+
 /** The messageId the memory knows an event by: its own, or one derived from its content (the same for a retry). */
 export function memoryIdOf(event: SegmentEvent): string {
   if (typeof event.messageId === 'string' && event.messageId.length > 0) return event.messageId
@@ -173,63 +177,40 @@ export class Relay {
     this.flushTimer ??= setTimeout(() => this.flush(lingerMs), lingerMs)
   }
 
+  /** Resolves once every batch sent (or retrying) has ended, or after `timeoutMs`: for a shutdown. */
+  async idle(timeoutMs: number): Promise<void> {
+    this.flush()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.dispatcher.idle(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    ])
+    clearTimeout(timer)
+  }
+
   async handle(events: SegmentEvent[], requestId: string): Promise<RelayAnswer> {
-    const { instance, memory, deadlineMs, lingerMs, observer } = this.options
+    const { memory, deadlineMs, lingerMs, observer } = this.options
     const results: EventResult[] = []
     const observed = (result: EventResult): EventResult => {
       observer?.result(result)
       return result
     }
-    const wanted: { index: number; messageId?: string; event: SegmentEvent; route: Route; key: string }[] = []
-    const keys = new Set<string>()
-    for (const [index, event] of events.entries()) {
-      const messageId = messageIdOf(event)
-      const routes = instance.routesOf(event)
-      if (routes.length === 0) results.push(observed({ index, messageId, status: 'unmatched' }))
-      for (const route of routes) {
-        const key = `${route.name}\u0000${memoryIdOf(event)}`
-        // The same event twice in one request is sent once.
-        if (keys.has(key)) results.push(observed({ index, messageId, status: 'repeat', subscription: route.name }))
-        else wanted.push({ index, messageId, event, route, key })
-        keys.add(key)
-      }
-    }
-
+    const wanted = this.route(events, (result) => results.push(observed(result)))
     const claims = await Promise.all(wanted.map(({ key }) => memory.claim(key).catch((error: Error) => error)))
-    const sending: {
-      about: { index: number; messageId?: string; subscription: string }
-      result: Promise<EventResult>
-    }[] = []
-    wanted.forEach(({ index, messageId, event, route, key }, position) => {
+    const sending: { about: About; result: Promise<EventResult> }[] = []
+    wanted.forEach((want, position) => {
       const claim = claims[position]
-      const about = { index, messageId, subscription: route.name }
+      const about = { index: want.index, messageId: want.messageId, subscription: want.route.name }
       if (claim instanceof Error) {
         const reason = `the memory of delivered events cannot be reached (${claim.message})`
         return results.push(observed({ ...about, status: 'retry', code: 503, reason }))
       }
       if (claim === 'delivered') return results.push(observed({ ...about, status: 'repeat' }))
-      if (claim === 'in-flight')
-        return results.push(
-          observed({ ...about, status: 'retry', code: 409, reason: 'another request is sending this event' })
-        )
-      const text = JSON.stringify(event)
-      const result = new Promise<EventResult>((settle) => {
-        const item: RelayItem = {
-          requestId,
-          index,
-          messageId,
-          event,
-          text,
-          bytes: text.length,
-          route,
-          key,
-          attempts: 0,
-          settle
-        }
-        const full = this.batcher.add(item)
-        if (full) this.dispatcher.dispatch(route, full)
-      })
-      sending.push({ about, result })
+      if (claim === 'in-flight') {
+        const reason = 'another request is sending this event'
+        return results.push(observed({ ...about, status: 'retry', code: 409, reason }))
+      }
+      sending.push({ about, result: new Promise((settle) => this.add({ ...want, requestId, settle })) })
     })
     if (lingerMs === 0) this.flush()
     else if (this.batcher.open > 0) this.scheduleFlush()
@@ -249,5 +230,35 @@ export class Relay {
     const retry = results.filter((result) => result.status === 'retry')
     const status = retry.length === 0 ? 200 : retry.some((result) => result.code === 429) ? 429 : 503
     return { status, results }
+  }
+
+  /**
+   * Each event for each subscription whose trigger it matches, with the memory's key; what needs no sending
+   * (no subscription matched, the same event earlier in the request) is reported at once.
+   */
+  private route(events: SegmentEvent[], report: (result: EventResult) => void): Wanted[] {
+    const wanted: Wanted[] = []
+    const keys = new Set<string>()
+    for (const [index, event] of events.entries()) {
+      const messageId = messageIdOf(event)
+      const routes = this.options.instance.routesOf(event)
+      if (routes.length === 0) report({ index, messageId, status: 'unmatched' })
+      const memoryId = routes.length > 0 ? memoryIdOf(event) : ''
+      for (const route of routes) {
+        const key = `${route.name}\u0000${memoryId}`
+        if (keys.has(key)) report({ index, messageId, status: 'repeat', subscription: route.name })
+        else wanted.push({ index, messageId, event, route, key })
+        keys.add(key)
+      }
+    }
+    return wanted
+  }
+
+  /** Into the batcher shared by all requests; a batch it fills goes at once. */
+  private add(claimed: Wanted & Pick<RelayItem, 'requestId' | 'settle'>): void {
+    const text = JSON.stringify(claimed.event)
+    const item: RelayItem = { ...claimed, text, bytes: text.length, attempts: 0 }
+    const full = this.batcher.add(item)
+    if (full) this.dispatcher.dispatch(item.route, full)
   }
 }
