@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import type { SegmentEvent } from '@segment/actions-core'
+import { z } from 'zod'
 
 /** A request the relay refuses whole, sending none of it: the status and a message naming what is wrong. */
 export class RequestError extends Error {
@@ -76,48 +77,71 @@ export const SINGLE_EVENT_PATHS: Record<string, string> = {
 export const BATCH_PATHS = new Set(['/v1/batch', '/v1/import'])
 export const WEBHOOK_PATH = '/v1/events'
 
-const EVENT_TYPES = new Set(Object.values(SINGLE_EVENT_PATHS))
+const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+const jsonObject = z.record(z.string(), z.unknown())
+
+/**
+ * What the relay needs of an event: a Segment type (mParticle's own batch format, say, has none: refused, not
+ * passed on as matching no subscription) and, when given, a string messageId. The rest is the mapping's.
+ */
+const eventSchema = z.looseObject(
+  {
+    type: z.enum(EVENT_TYPES, {
+      error: (issue) =>
+        issue.input === undefined
+          ? `missing: a Segment-spec event has a type, one of ${EVENT_TYPES.join(', ')}`
+          : `${JSON.stringify(issue.input)} is not a Segment event type (${EVENT_TYPES.join(', ')})`
+    }),
+    messageId: z.string().optional(),
+    context: jsonObject.optional()
+  },
+  { error: 'not a JSON object' }
+)
+
+const batchSchema = z.looseObject(
+  { batch: z.array(z.unknown(), { error: 'the body has no "batch" array' }), context: jsonObject.optional() },
+  { error: 'the body is not a JSON object' }
+)
+
+/** The first problem zod found, as `where: what`. */
+function problemOf(error: z.ZodError, where: string): string {
+  const [issue] = error.issues
+  const key = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+  return `${where}${key}: ${issue.message}`
+}
 
 /**
  * The events a request carries, as the path says: one event of the path's type, a Segment batch (whose
  * top-level `context` each event extends), or a webhook's event or JSON array of events. Every event must be a
- * JSON object within the event size limit.
+ * Segment-spec event within the event size limit.
  */
 export function eventsOf(path: string, json: unknown, limits: BodyLimits): SegmentEvent[] {
   let events: unknown[]
   if (path in SINGLE_EVENT_PATHS) {
-    if (!isObject(json)) throw new RequestError(400, `${path} takes one event, a JSON object`)
-    events = [{ ...json, type: json.type ?? SINGLE_EVENT_PATHS[path] }]
+    events = [jsonObject.safeParse(json).success ? { type: SINGLE_EVENT_PATHS[path], ...(json as object) } : json]
   } else if (BATCH_PATHS.has(path)) {
-    if (!isObject(json) || !Array.isArray(json.batch))
-      throw new RequestError(400, `${path} takes {"batch": [events]}; the body has no "batch" array`)
-    const context = isObject(json.context) ? json.context : undefined
-    const batch: unknown[] = json.batch
-    events = context
-      ? batch.map((event) =>
-          isObject(event)
-            ? { ...event, context: { ...context, ...(isObject(event.context) ? event.context : {}) } }
-            : event
-        )
-      : batch
+    const parsed = batchSchema.safeParse(json)
+    if (!parsed.success) throw new RequestError(400, problemOf(parsed.error, `${path} takes {"batch": [events]}`))
+    const { batch, context } = parsed.data
+    events = context ? batch.map((event) => withContext(event, context)) : batch
   } else {
     events = Array.isArray(json) ? json : [json]
   }
   if (events.length === 0) throw new RequestError(400, 'the body holds no events')
-  events.forEach((event, index) => {
-    if (!isObject(event)) throw new RequestError(400, `event ${index}: not a JSON object`)
-    // Without a type it is no Segment-spec event (mParticle's own batch format, say): refused, not passed as unmatched.
-    if (typeof event.type !== 'string' || !EVENT_TYPES.has(event.type))
-      throw new RequestError(
-        400,
-        `event ${index}: "type" is ${JSON.stringify(event.type) ?? 'missing'}; a Segment-spec event has one of ${[...EVENT_TYPES].join(', ')}`
-      )
+  return events.map((event, index) => {
+    const parsed = eventSchema.safeParse(event)
+    if (!parsed.success) throw new RequestError(400, problemOf(parsed.error, `event ${index}`))
     const bytes = Buffer.byteLength(JSON.stringify(event))
     if (bytes > limits.event)
       throw new RequestError(413, `event ${index}: ${bytes} bytes; an event may have at most ${limits.event}`)
+    // The event as it came (zod's copy would reorder its keys): checked, not rewritten.
+    return event as SegmentEvent
   })
-  return events as SegmentEvent[]
+}
+
+/** A batch's shared `context` under the event's own. */
+function withContext(event: unknown, context: Record<string, unknown>): unknown {
+  const parsed = eventSchema.safeParse(event)
+  return parsed.success ? { ...(event as object), context: { ...context, ...parsed.data.context } } : event
 }

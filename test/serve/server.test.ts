@@ -66,9 +66,29 @@ describe('bodies it refuses, sending nothing, and lives on', () => {
     ['not JSON', '{"batch": [', json, 400, /not JSON/],
     ['no events', '[]', json, 400, /no events/],
     ['an event that is not an object', '[1]', json, 400, /event 0: not a JSON object/],
-    ["mParticle's own batch format", '{"events": [{"data": {}}]}', json, 400, /event 0: "type" is missing/],
-    ['an event of no Segment type', '[{"type": "order"}]', json, 400, /event 0: "type" is "order"; .* track/],
-    ['a batch without its array', '{"events": []}', json, 400, /no "batch" array/, '/v1/batch'],
+    [
+      "mParticle's own batch format",
+      '{"events": [{"data": {}}]}',
+      json,
+      400,
+      /event 0\.type: missing: a Segment-spec event has a type/
+    ],
+    [
+      'an event of no Segment type',
+      '[{"type": "order"}]',
+      json,
+      400,
+      /event 0\.type: "order" is not a Segment event type \(track, /
+    ],
+    [
+      'a batch without its array',
+      '{"events": []}',
+      json,
+      400,
+      /v1\/batch takes .*batch: the body has no "batch" array/,
+      '/v1/batch'
+    ],
+    ['a messageId that is not a string', '[{"type": "track", "messageId": 7}]', json, 400, /event 0\.messageId: /],
     ['an event over 32 KB', JSON.stringify([{ type: 'track', properties: { big } }]), json, 413, /event 0: .* bytes/],
     ['a body over the limit', JSON.stringify([{ type: 'track', big: 'y'.repeat(5_000_000) }]), json, 413, /body/],
     ['another content type', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }, 415, /not JSON/],
