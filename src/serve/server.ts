@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { hasCredentials, keyAccepted, signatureAccepted } from './auth'
 import type { RelayCredentials } from './auth'
 import { BATCH_PATHS, eventsOf, parseJson, readBody, RequestError, SINGLE_EVENT_PATHS, WEBHOOK_PATH } from './body'
@@ -24,7 +26,8 @@ export interface RunningRelayServer {
   url: string
   /**
    * Shuts down as a load balancer expects: `/readyz` turns 503, new connections are refused, requests in flight
-   * are finished and answered (for at most `graceMs`), then the server closes.
+   * and requests already sent on open connections are finished and answered (for at most `graceMs`), then the
+   * server closes.
    */
   close(graceMs?: number): Promise<void>
 }
@@ -32,6 +35,11 @@ export interface RunningRelayServer {
 const EVENT_PATHS = new Set([...Object.keys(SINGLE_EVENT_PATHS), ...BATCH_PATHS, WEBHOOK_PATH])
 /** Probes and scrapes, answered often and not worth a log line each. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** How long a shutdown keeps listening, for connections already in the system's backlog. */
+const BACKLOG_MS = 500
+/** How long no request must have started before a draining relay closes its connections. */
+const QUIET_MS = 200
 
 /** Seconds a CDP is asked to wait before it retries a request that was not finished. */
 const RETRY_AFTER_SECONDS = { 429: 30, 503: 5 } as const
@@ -61,7 +69,7 @@ export async function startRelayServer(
   const { relay, credentials, limits, log, metrics } = options
   let draining = false
   let inFlight = 0
-  let idle: (() => void) | undefined
+  let lastRequestAt = 0
 
   /** Answers the request; returns what its log line says besides the request id, path and duration. */
   async function handle(request: IncomingMessage, response: ServerResponse, requestId: string) {
@@ -79,7 +87,6 @@ export async function startRelayServer(
     if (!EVENT_PATHS.has(path))
       throw new RequestError(404, `no such path ${path}; events go to /v1/batch or /v1/events`)
     if (request.method !== 'POST') throw new RequestError(405, `${path} takes POST`)
-    if (draining) throw new RequestError(503, 'the relay is shutting down; send again')
     const body = await readBody(request, limits.body)
     let json: unknown
     const parsed = () => (json ??= tryParse(body))
@@ -103,10 +110,11 @@ export async function startRelayServer(
     const requestId = randomUUID()
     const start = performance.now()
     inFlight++
+    lastRequestAt = start
     metrics.inFlight.inc()
     response.on('close', () => {
       metrics.inFlight.dec()
-      if (--inFlight === 0) idle?.()
+      inFlight--
     })
     if (draining) response.setHeader('connection', 'close')
     void handle(request, response, requestId)
@@ -136,15 +144,16 @@ export async function startRelayServer(
   return {
     url: `http://${host}:${address.port}`,
     async close(graceMs = 10_000) {
+      const deadline = performance.now() + graceMs
       draining = true
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
-      const finished = new Promise<void>((resolve) => {
-        idle = resolve
-        if (inFlight === 0) resolve()
-      })
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())
-      await Promise.race([finished, grace])
+      // Connections the system accepted before the signal wait in its backlog until this process takes them:
+      // listening a moment longer takes them, so that their requests are answered rather than reset.
+      await sleep(Math.min(BACKLOG_MS, graceMs))
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()))
+      // Requests already sent on open connections are still read and answered (with `Connection: close`):
+      // wait until none is in flight and none has started for a moment, within the grace period.
+      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastRequestAt < QUIET_MS))
+        await sleep(QUIET_MS / 4)
       server.closeAllConnections()
       await closed
     }
