@@ -100,6 +100,9 @@ export const serveCommand: Command = {
     const lingerMs = number(values.linger, '--linger', 20, 0)
     if (lingerMs >= deadlineMs)
       throw new UsageError(`--linger (${lingerMs} ms) must be shorter than --deadline (${deadlineMs} ms)`)
+    const redisUrl = values.redis ?? (process.env[RELAY_ENV.redis] || undefined)
+    if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+      throw new UsageError(`--redis takes a redis:// or rediss:// URL, not "${redisUrlForLogs(redisUrl)}"`)
     const config = await loadConfigOrExit(values.config)
     const { slug } = destinationOf(config)
     const keys = (process.env[RELAY_ENV.keys] ?? '')
@@ -116,7 +119,6 @@ export const serveCommand: Command = {
       throw error
     }
     const log = jsonLines(process.stdout)
-    const redisUrl = values.redis ?? (process.env[RELAY_ENV.redis] || undefined)
     let memory: DeliveryMemory
     try {
       memory = redisUrl

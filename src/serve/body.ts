@@ -56,10 +56,14 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
 
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw new RequestError(400, 'the body is empty; send a JSON event or a batch of them')
+  if (body[0] === 0x1f && body[1] === 0x8b)
+    throw new RequestError(400, 'the body is gzip: say so with the header Content-Encoding: gzip')
   try {
     return JSON.parse(body.toString('utf8'))
   } catch (error) {
-    throw new RequestError(400, `the body is not JSON: ${(error as Error).message}`)
+    // JSON.parse quotes the text around the fault, which may be an email address: only its position is said.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1]
+    throw new RequestError(400, `the body is not JSON${position ? ` (at byte ${position})` : ''}`)
   }
 }
 
@@ -111,33 +115,40 @@ function problemOf(error: z.ZodError, where: string): string {
   return `${where}${key}: ${issue.message}`
 }
 
+/** An element of a request: an event, or what is wrong with it (it is not sent; the others still are). */
+export type BodyEvent = { index: number; event: SegmentEvent } | { index: number; problem: string; raw: unknown }
+
 /**
  * The events a request carries, as the path says: one event of the path's type, a Segment batch (whose
- * top-level `context` each event extends), or a webhook's event or JSON array of events. Every event must be a
- * Segment-spec event within the event size limit.
+ * top-level `context` each event extends), or a webhook's event or JSON array of events. An element that is no
+ * Segment-spec event is refused alone, so that a CDP that drops a refused request loses none of the others; a
+ * request with no event at all is refused whole, as is one with an event over the size limit.
  */
-export function eventsOf(path: string, json: unknown, limits: BodyLimits): SegmentEvent[] {
-  let events: unknown[]
+export function eventsOf(path: string, json: unknown, limits: BodyLimits): BodyEvent[] {
+  let elements: unknown[]
   if (path in SINGLE_EVENT_PATHS) {
-    events = [jsonObject.safeParse(json).success ? { type: SINGLE_EVENT_PATHS[path], ...(json as object) } : json]
+    elements = [jsonObject.safeParse(json).success ? { type: SINGLE_EVENT_PATHS[path], ...(json as object) } : json]
   } else if (BATCH_PATHS.has(path)) {
     const parsed = batchSchema.safeParse(json)
     if (!parsed.success) throw new RequestError(400, problemOf(parsed.error, `${path} takes {"batch": [events]}`))
     const { batch, context } = parsed.data
-    events = context ? batch.map((event) => withContext(event, context)) : batch
+    elements = context ? batch.map((event) => withContext(event, context)) : batch
   } else {
-    events = Array.isArray(json) ? json : [json]
+    elements = Array.isArray(json) ? json : [json]
   }
-  if (events.length === 0) throw new RequestError(400, 'the body holds no events')
-  return events.map((event, index) => {
-    const parsed = eventSchema.safeParse(event)
-    if (!parsed.success) throw new RequestError(400, problemOf(parsed.error, `event ${index}`))
-    const bytes = Buffer.byteLength(JSON.stringify(event))
+  if (elements.length === 0) throw new RequestError(400, 'the body holds no events')
+  const events = elements.map((element, index): BodyEvent => {
+    const bytes = Buffer.byteLength(JSON.stringify(element) ?? '')
     if (bytes > limits.event)
       throw new RequestError(413, `event ${index}: ${bytes} bytes; an event may have at most ${limits.event}`)
+    const parsed = eventSchema.safeParse(element)
     // The event as it came (zod's copy would reorder its keys): checked, not rewritten.
-    return event as SegmentEvent
+    if (parsed.success) return { index, event: element as SegmentEvent }
+    return { index, problem: problemOf(parsed.error, `event ${index}`), raw: element }
   })
+  const firstEvent = events.find((entry) => 'event' in entry)
+  if (!firstEvent) throw new RequestError(400, (events[0] as { problem: string }).problem)
+  return events
 }
 
 /** A batch's shared `context` under the event's own. */

@@ -26,7 +26,7 @@ export class RelayDeadLetters {
       run: 'relay',
       at: new Date().toISOString()
     }
-    this.stream.write(`${JSON.stringify({ deadLetter, raw: JSON.stringify(event) })}\n`)
+    this.stream.write(`${JSON.stringify({ deadLetter, raw: JSON.stringify(event) ?? '' })}\n`)
   }
 
   close(): Promise<void> {

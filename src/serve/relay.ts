@@ -11,6 +11,7 @@ import type {
   RunningInstance,
   Settlement
 } from '../instance'
+import type { BodyEvent } from './body'
 import type { DeliveryMemory } from './memory'
 
 /** What became of one event for one subscription (or, `unmatched`, for none). */
@@ -27,6 +28,8 @@ export type EventResult = {
   | { status: 'filtered'; subscription: string }
   /** Refused for good: a retry would fail the same way. */
   | { status: 'rejected'; subscription: string; code: number; reason: string }
+  /** Not a Segment-spec event: sent nowhere, and refused for good. */
+  | { status: 'invalid'; code: 400; reason: string }
   /** Not delivered, in a way a retry may cure: the request is answered 503 (429 when Listrak throttled). */
   | { status: 'retry'; subscription: string; code: number; reason: string }
 )
@@ -39,9 +42,11 @@ export interface RelayAnswer {
 /** A rejected event, for the log and the dead-letter file. */
 export interface Rejection {
   requestId: string
-  event: SegmentEvent
+  /** The event, or the element of the request that is none. */
+  event: unknown
   index: number
-  subscription: string
+  /** null for an element that is no event. */
+  subscription: string | null
   code: number
   reason: string
 }
@@ -188,12 +193,21 @@ export class Relay {
     clearTimeout(timer)
   }
 
-  async handle(events: SegmentEvent[], requestId: string): Promise<RelayAnswer> {
-    const { memory, deadlineMs, lingerMs, observer } = this.options
+  async handle(elements: BodyEvent[], requestId: string): Promise<RelayAnswer> {
+    const { memory, deadlineMs, lingerMs, observer, onRejected } = this.options
     const results: EventResult[] = []
     const observed = (result: EventResult): EventResult => {
       observer?.result(result)
       return result
+    }
+    const events: { index: number; event: SegmentEvent }[] = []
+    for (const element of elements) {
+      if ('event' in element) events.push(element)
+      else {
+        const { index, problem, raw } = element
+        onRejected?.({ requestId, event: raw, index, subscription: null, code: 400, reason: problem })
+        results.push(observed({ index, status: 'invalid', code: 400, reason: problem }))
+      }
     }
     const wanted = this.route(events, (result) => results.push(observed(result)))
     const claims = await Promise.all(wanted.map(({ key }) => memory.claim(key).catch((error: Error) => error)))
@@ -236,10 +250,10 @@ export class Relay {
    * Each event for each subscription whose trigger it matches, with the memory's key; what needs no sending
    * (no subscription matched, the same event earlier in the request) is reported at once.
    */
-  private route(events: SegmentEvent[], report: (result: EventResult) => void): Wanted[] {
+  private route(events: { index: number; event: SegmentEvent }[], report: (result: EventResult) => void): Wanted[] {
     const wanted: Wanted[] = []
     const keys = new Set<string>()
-    for (const [index, event] of events.entries()) {
+    for (const { index, event } of events) {
       const messageId = messageIdOf(event)
       const routes = this.options.instance.routesOf(event)
       if (routes.length === 0) report({ index, messageId, status: 'unmatched' })

@@ -80,6 +80,9 @@ export async function startRelayServer(
       return reply(response, ready ? 200 : 503, { ready })
     }
     if (path === '/metrics') {
+      // A scraper presents a key like any client; without keys the relay listens on loopback only.
+      if (credentials.keys.length > 0 && !keyAccepted(request.headers, credentials))
+        throw new RequestError(401, 'missing or wrong credentials (a relay key)')
       const text = await metrics.text()
       response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text)
       return { status: 200 }

@@ -84,3 +84,23 @@ describe('listrak serve', () => {
     }
   })
 })
+
+describe('listrak serve refuses before listening', () => {
+  it.each([
+    [
+      'a Redis URL of another scheme',
+      ['--redis', 'http://127.0.0.1:6379'],
+      /--redis takes a redis:\/\/ or rediss:\/\/ URL/
+    ],
+    [
+      'a linger not shorter than the deadline',
+      ['--linger', '500', '--deadline', '500'],
+      /--linger \(500 ms\) must be shorter/
+    ],
+    ['a port that is no number', ['--port', 'eighty'], /--port must be a whole number/]
+  ])('%s: exit 2', async (_case, args, message) => {
+    const run = await runCli(['serve', '--config', writeConfig(), '--simulator', ...args])
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(message)
+  })
+})

@@ -64,6 +64,14 @@ describe('bodies it refuses, sending nothing, and lives on', () => {
   const big = 'x'.repeat(40_000)
   it.each([
     ['not JSON', '{"batch": [', json, 400, /not JSON/],
+    [
+      'not JSON, quoting no value',
+      '{"email": "ada@example.com" x}',
+      json,
+      400,
+      /^the body is not JSON \(at byte 28\)$/
+    ],
+    ['gzip without its header', gzipSync('[]'), json, 400, /Content-Encoding: gzip/],
     ['no events', '[]', json, 400, /no events/],
     ['an event that is not an object', '[1]', json, 400, /event 0: not a JSON object/],
     [
@@ -134,6 +142,28 @@ describe('what it reads', () => {
       }
     }))
 
+  it('refuses an element that is no event alone, delivering the others of its request', () =>
+    withSimulator({}, async (simulator) => {
+      const relay = await startTestRelay(simulator, simulator)
+      try {
+        const [order] = sampleEvents('mixed')
+        const answer = await post(`${relay.url}/v1/events`, JSON.stringify([order, 5, { ...order, type: 'trak' }]))
+        expect(answer.status).toBe(200)
+        expect(answer.body.results).toMatchObject([
+          { index: 0, status: 'delivered' },
+          { index: 1, status: 'invalid', reason: 'event 1: not a JSON object' },
+          {
+            index: 2,
+            status: 'invalid',
+            reason: expect.stringMatching(/^event 2\.type: "trak" is not a Segment event type/)
+          }
+        ])
+        expect(simulator.state.journal).toHaveLength(1)
+      } finally {
+        await relay.close()
+      }
+    }))
+
   it('knows an event without a messageId by its content, so that its retry is a repeat', () =>
     withSimulator({}, async (simulator) => {
       const relay = await startTestRelay(simulator, simulator)
@@ -143,6 +173,19 @@ describe('what it reads', () => {
         expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'delivered' }])
         expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'repeat' }])
         expect(simulator.state.journal).toHaveLength(1)
+      } finally {
+        await relay.close()
+      }
+    }))
+})
+
+describe('metrics', () => {
+  it('asks a scraper for a key when the relay has keys', () =>
+    withSimulator({}, async (simulator) => {
+      const relay = await startTestRelay(simulator, simulator, { credentials: { keys: [KEY] } })
+      try {
+        expect((await fetch(`${relay.url}/metrics`)).status).toBe(401)
+        expect((await fetch(`${relay.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200)
       } finally {
         await relay.close()
       }
