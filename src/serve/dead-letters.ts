@@ -8,6 +8,7 @@ import type { Rejection } from './relay'
  */
 export class RelayDeadLetters {
   private readonly stream: WriteStream
+  private written = 0
 
   constructor(
     readonly path: string,
@@ -17,9 +18,11 @@ export class RelayDeadLetters {
   }
 
   write({ requestId, event, index, subscription, code, reason }: Rejection): void {
+    // Where it came from, as a backfill's dead letter says it: a replay keeps it, and checks the subscription.
     const deadLetter = {
       file: 'relay',
       where: `request ${requestId}, event ${index}`,
+      seq: ++this.written,
       subscription,
       status: code,
       reason,

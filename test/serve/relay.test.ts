@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { workDir } from '../backfill/fixtures'
 import { ORDER_EVENT, waitFor, withSimulator } from '../helpers'
-import { ORDERS_UID, post, sampleEvents, startFailingProxy, startTestRelay } from './fixtures'
+import { runMain } from '../cli/run-main'
+import { instance, ORDERS_UID, post, sampleEvents, startFailingProxy, startTestRelay } from './fixtures'
 
 describe('the relay answers for every event', () => {
   it('delivers each event to its subscription once, and a repeat of the request sends nothing', () =>
@@ -133,5 +134,57 @@ describe('coalescing', () => {
       } finally {
         await relay.close()
       }
+    }))
+})
+
+describe("the relay's dead letters", () => {
+  it('replay through a backfill to the subscription that rejected them, and are refused for a subscription renamed', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const deadLetterPath = path.join(dir, 'relay-dead-letters.ndjson')
+      const relay = await startTestRelay(simulator, simulator, { deadLetterPath })
+      const [order] = sampleEvents('replay')
+      try {
+        const noEmail = { ...order, messageId: 'replay-no-email', context: {} }
+        expect((await post(`${relay.url}/v1/events`, JSON.stringify([noEmail]))).body.results).toMatchObject([
+          { status: 'rejected' }
+        ])
+      } finally {
+        await relay.close()
+      }
+      // Fixed by hand: the email put back.
+      const fixed = readFileSync(deadLetterPath, 'utf8').replace(
+        '"context\\":{}',
+        '"context\\":{\\"traits\\":{\\"email\\":\\"fixed@example.com\\"}}'
+      )
+      writeFileSync(deadLetterPath, fixed)
+      const env = {
+        LISTRAK_CLIENT_ID: simulator.credentials.clientId,
+        LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret
+      }
+      const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
+      const subscriptions = instance.subscriptions.map(({ key: _key, ...subscription }) => subscription)
+      const config = (renamed: boolean) => {
+        const file = path.join(dir, `instance-${renamed}.json`)
+        const named = renamed
+          ? subscriptions.map((s) => (s.name === 'Orders' ? { ...s, name: 'Orders (renamed)' } : s))
+          : subscriptions
+        writeFileSync(file, JSON.stringify({ endpoints, subscriptions: named }))
+        return file
+      }
+      const out = path.join(dir, 'replay-dead-letters.ndjson')
+      const refused = await runMain(
+        ['backfill', '--quiet', '--config', config(true), '--dead-letter', out, deadLetterPath],
+        env
+      )
+      expect(refused.status).toBe(2)
+      expect(refused.stderr).toMatch(/"Orders"/)
+      expect(simulator.state.journal).toHaveLength(0)
+      const replayed = await runMain(
+        ['backfill', '--quiet', '--config', config(false), '--dead-letter', out, deadLetterPath],
+        env
+      )
+      expect(replayed.status).toBe(0)
+      expect(simulator.state.journal.map((entry) => entry.dataFields.orderId)).toEqual(['replay-0'])
     }))
 })
