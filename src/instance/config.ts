@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { didYouMean } from './suggest'
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()])
 
@@ -71,6 +72,21 @@ function listSubscriptions<T extends SubscriptionKeys>({ subscription, subscript
   }
 }
 
+const batchingSchema = z
+  .object({
+    size: z.number().int().min(1).default(1000),
+    bytes: z.number().int().min(1).default(4_000_000)
+  })
+  .strict()
+
+const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).default(8),
+    baseDelayMs: z.number().int().min(0).default(500),
+    maxDelayMs: z.number().int().min(0).default(30_000)
+  })
+  .strict()
+
 /**
  * An instance file, what `listrak backfill` and `listrak serve` both read: the instance, how its events are sent
  * (batch limits, requests at once, retries), and how long an export's line may be (the backfill's reader).
@@ -78,22 +94,9 @@ function listSubscriptions<T extends SubscriptionKeys>({ subscription, subscript
 export const instanceFileSchema = z
   .object({
     ...instanceShape,
-    batching: z
-      .object({
-        size: z.number().int().min(1).default(1000),
-        bytes: z.number().int().min(1).default(4_000_000)
-      })
-      .strict()
-      .prefault({}),
+    batching: batchingSchema.prefault({}),
     concurrency: z.number().int().min(1).max(64).default(4),
-    retry: z
-      .object({
-        maxAttempts: z.number().int().min(1).max(100).default(8),
-        baseDelayMs: z.number().int().min(0).default(500),
-        maxDelayMs: z.number().int().min(0).default(30_000)
-      })
-      .strict()
-      .prefault({}),
+    retry: retrySchema.prefault({}),
     maxLineBytes: z
       .number()
       .int()
@@ -112,6 +115,22 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
+/** The keys each object of the file may hold, by the key that holds it ('' the file itself), for suggestions. */
+const KNOWN_KEYS: Record<string, string[]> = {
+  '': Object.keys(instanceFileSchema.in.shape),
+  subscription: Object.keys(subscriptionSchema.shape),
+  batching: Object.keys(batchingSchema.shape),
+  retry: Object.keys(retrySchema.shape)
+}
+
+/** A did-you-mean for each key the object lacks, from the keys it may hold. */
+function suggestKeys(issue: z.core.$ZodIssueUnrecognizedKeys): string {
+  const holder = issue.path.at(-1)
+  // The file's only lists are its subscriptions.
+  const known = KNOWN_KEYS[typeof holder === 'number' ? 'subscription' : String(holder ?? '')] ?? []
+  return issue.keys.map((unknown) => didYouMean(unknown, known)).join('')
+}
+
 /** Parses an instance file's JSON, or throws a ConfigError naming every key at fault. */
 export function parseInstanceFile(input: unknown, source: string): InstanceFile {
   const parsed = instanceFileSchema.safeParse(input)
@@ -121,7 +140,7 @@ export function parseInstanceFile(input: unknown, source: string): InstanceFile 
       issue.path
         .map((part, index) => (typeof part === 'number' ? `[${part}]` : index ? `.${String(part)}` : String(part)))
         .join('') || '(top level)'
-    return `  ${key}: ${issue.message}`
+    return `  ${key}: ${issue.message}${issue.code === 'unrecognized_keys' ? suggestKeys(issue) : ''}`
   })
   throw new ConfigError(`${source} is not a valid configuration:\n${problems.join('\n')}`)
 }
