@@ -170,7 +170,7 @@ export function exitCodeOf(report: BackfillReport): number {
 
 export const backfillCommand: Command = {
   name: 'backfill',
-  summary: 'send NDJSON exports (files, .gz, stdin) to Listrak, losing nothing',
+  summary: 'send exports (NDJSON, JSON arrays, batch payloads; files, .gz, stdin) to Listrak, losing nothing',
   help,
   async run(argv) {
     const { values, positionals } = parseArgs({

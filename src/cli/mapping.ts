@@ -213,7 +213,9 @@ export const mappingCommand: Command = {
         const list = written.converted
           ? `; the single subscription is now subscriptions[0], "${written.converted}"`
           : ''
-        report.push(`${added} of ${target}${list}. Check it with: listrak preview --config ${target} ${values.sample}`)
+        report.push(
+          `${added} of ${target}${list}. Check it with: listrak preview --config ${target}${values.simulator ? ' --simulator' : ''} ${values.sample}`
+        )
       }
       process.stderr.write(`${report.join('\n')}\n`)
       return 0

@@ -106,12 +106,37 @@ export function checkInstance(destination: AnyDestination, instance: InstanceChe
       )
     ]
   })
+  problems.push(...twinProblems(definition, routes, instance.subscriptions))
   if (problems.length > 0) {
     throw new ConfigError(
       `The configuration does not fit ${definition.name}:\n${[...new Set(problems)].map((p) => `  ${p}`).join('\n')}`
     )
   }
   return routes
+}
+
+/**
+ * Two subscriptions of one action with the same trigger that send to the same place (the same literal values of
+ * its fields with dynamic choices, such as Listrak's event configuration; without such fields, the same mapping)
+ * would send every event they match twice: a customer who hears twice.
+ */
+function twinProblems(definition: AnyDestination['definition'], routes: Route[], subscriptions: SubscriptionConfig[]) {
+  const seen = new Map<string, Route>()
+  return routes.flatMap((route) => {
+    const { partnerAction, subscribe, mapping } = route.subscription
+    const fields = definition.actions[partnerAction].fields as Fields
+    const dynamic = Object.keys(fields).filter((field) => fields[field].dynamic && typeof mapping[field] === 'string')
+    const target = dynamic.length > 0 ? dynamic.map((field) => [field, mapping[field]]) : mapping
+    const signature = JSON.stringify([partnerAction, subscribe.replace(/\s+/g, ' ').trim(), target])
+    const twin = seen.get(signature)
+    seen.set(signature, twin ?? route)
+    if (!twin) return []
+    const sameTarget =
+      dynamic.length > 0 ? dynamic.map((field) => `${field} ${JSON.stringify(mapping[field])}`).join(', ') : 'mapping'
+    return [
+      `${subscriptions[route.index].key}: repeats ${subscriptions[twin.index].key} ("${twin.name}"), the same trigger and the same ${sameTarget}: every event they match would be sent twice; remove one`
+    ]
+  })
 }
 
 function mappingProblems(key: string, mapping: JSONObject, fields: Fields): string[] {
