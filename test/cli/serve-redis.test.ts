@@ -8,7 +8,7 @@ import { workDir } from '../backfill/fixtures'
 import { waitFor } from '../helpers'
 import { startRedis } from '../redis-server'
 import type { TestRedis } from '../redis-server'
-import { instance, sampleEvents } from '../serve/fixtures'
+import { instance, ORDERS_UID, post, sampleEvents, startFailingProxy } from '../serve/fixtures'
 import { spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -38,13 +38,46 @@ async function startServe(config: string): Promise<{ child: ChildProcessWithoutN
   return { child, url: /listening on (http:\S+)/.exec(stderr)?.[1] ?? '' }
 }
 
+/** An instance file of the sample subscriptions, sending to `apiUrl`. */
+function writeConfig(apiUrl: string): string {
+  const config = path.join(workDir(), 'instance.json')
+  const subscriptions = instance.subscriptions.map(({ key: _key, ...subscription }) => subscription)
+  writeFileSync(config, JSON.stringify({ endpoints: { apiUrl, tokenUrl: simulator.tokenUrl }, subscriptions }))
+  return config
+}
+
+describe('two relay processes sharing one Redis', () => {
+  it('send each event once when a request answered 503 by one is retried on the other', async () => {
+    const proxy = await startFailingProxy(simulator, ORDERS_UID)
+    const [failing, healthy] = await Promise.all([
+      startServe(writeConfig(proxy.apiUrl)),
+      startServe(writeConfig(simulator.apiUrl))
+    ])
+    try {
+      const before = simulator.state.journal.length
+      const body = JSON.stringify(sampleEvents('two-processes', 3))
+      const first = await post(`${failing.url}/v1/events`, body)
+      expect(first.status).toBe(503)
+      expect(simulator.state.journal.length - before).toBe(6)
+      const retried = await post(`${healthy.url}/v1/events`, body)
+      expect(retried.status).toBe(200)
+      const journal = simulator.state.journal.slice(before)
+      expect(journal).toHaveLength(9)
+      const orders = journal.map((entry) => entry.dataFields.orderId).filter(Boolean)
+      expect(orders.sort()).toEqual(['two-processes-0', 'two-processes-1', 'two-processes-2'])
+    } finally {
+      failing.child.kill('SIGTERM')
+      healthy.child.kill('SIGTERM')
+      await proxy.close()
+    }
+  })
+})
+
 describe('two relays sharing Redis, one killed with SIGKILL mid-load', () => {
   it('loses nothing, and repeats at most what the killed relay had in flight', async () => {
-    const config = path.join(workDir(), 'instance.json')
-    const subscriptions = instance.subscriptions.map(({ key: _key, ...subscription }) => subscription)
-    const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
-    writeFileSync(config, JSON.stringify({ endpoints, subscriptions }))
+    const config = writeConfig(simulator.apiUrl)
     const [a, b] = await Promise.all([startServe(config), startServe(config)])
+    const before = simulator.state.journal.length
     try {
       const bodies = Array.from({ length: 120 }, (_, r) =>
         JSON.stringify(sampleEvents(`crash-${r}`, 3).filter((event) => event.event === 'Order Completed'))
@@ -93,7 +126,7 @@ describe('two relays sharing Redis, one killed with SIGKILL mid-load', () => {
       a.child.kill('SIGKILL')
       await Promise.all(clients)
 
-      const orders = simulator.state.journal.map((entry) => entry.dataFields.orderId)
+      const orders = simulator.state.journal.slice(before).map((entry) => entry.dataFields.orderId)
       const expected = bodies.flatMap((body) =>
         (JSON.parse(body) as { properties: { order_id: string } }[]).map((event) => event.properties.order_id)
       )
