@@ -116,7 +116,8 @@ function problemOf(error: z.ZodError, where: string): string {
 }
 
 /** An element of a request: an event, or what is wrong with it (it is not sent; the others still are). */
-export type BodyEvent = { index: number; event: SegmentEvent } | { index: number; problem: string; raw: unknown }
+export type BodyEvent =
+  { index: number; event: SegmentEvent; bytes: number } | { index: number; problem: string; raw: unknown }
 
 /**
  * The events a request carries, as the path says: one event of the path's type, a Segment batch (whose
@@ -143,7 +144,7 @@ export function eventsOf(path: string, json: unknown, limits: BodyLimits): BodyE
       throw new RequestError(413, `event ${index}: ${bytes} bytes; an event may have at most ${limits.event}`)
     const parsed = eventSchema.safeParse(element)
     // The event as it came (zod's copy would reorder its keys): checked, not rewritten.
-    if (parsed.success) return { index, event: element as SegmentEvent }
+    if (parsed.success) return { index, event: element as SegmentEvent, bytes }
     return { index, problem: problemOf(parsed.error, `event ${index}`), raw: element }
   })
   const firstEvent = events.find((entry) => 'event' in entry)

@@ -93,7 +93,7 @@ interface RelayItem extends Item {
 }
 
 /** An event for one subscription, before its claim. */
-type Wanted = Pick<RelayItem, 'index' | 'messageId' | 'event' | 'route' | 'key'>
+type Wanted = Pick<RelayItem, 'index' | 'messageId' | 'event' | 'bytes' | 'route' | 'key'>
 type About = { index: number; messageId?: string; subscription: string }
 
 /** The messageId the memory knows an event by: its own, or one derived from its content (the same for a retry). */
@@ -200,7 +200,7 @@ export class Relay {
       observer?.result(result)
       return result
     }
-    const events: { index: number; event: SegmentEvent }[] = []
+    const events: Extract<BodyEvent, { event: unknown }>[] = []
     for (const element of elements) {
       if ('event' in element) events.push(element)
       else {
@@ -250,10 +250,10 @@ export class Relay {
    * Each event for each subscription whose trigger it matches, with the memory's key; what needs no sending
    * (no subscription matched, the same event earlier in the request) is reported at once.
    */
-  private route(events: { index: number; event: SegmentEvent }[], report: (result: EventResult) => void): Wanted[] {
+  private route(events: Extract<BodyEvent, { event: unknown }>[], report: (result: EventResult) => void): Wanted[] {
     const wanted: Wanted[] = []
     const keys = new Set<string>()
-    for (const { index, event } of events) {
+    for (const { index, event, bytes } of events) {
       const messageId = messageIdOf(event)
       const routes = this.options.instance.routesOf(event)
       if (routes.length === 0) report({ index, messageId, status: 'unmatched' })
@@ -261,7 +261,7 @@ export class Relay {
       for (const route of routes) {
         const key = `${route.name}\u0000${memoryId}`
         if (keys.has(key)) report({ index, messageId, status: 'repeat', subscription: route.name })
-        else wanted.push({ index, messageId, event, route, key })
+        else wanted.push({ index, messageId, event, bytes, route, key })
         keys.add(key)
       }
     }
@@ -270,8 +270,7 @@ export class Relay {
 
   /** Into the batcher shared by all requests; a batch it fills goes at once. */
   private add(claimed: Wanted & Pick<RelayItem, 'requestId' | 'settle'>): void {
-    const text = JSON.stringify(claimed.event)
-    const item: RelayItem = { ...claimed, text, bytes: text.length, attempts: 0 }
+    const item: RelayItem = { ...claimed, attempts: 0 }
     const full = this.batcher.add(item)
     if (full) this.dispatcher.dispatch(item.route, full)
   }
