@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { isDirective, transform } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
-import { parseFql } from '@segment/destination-subscriptions'
+import { generateFql, parseFql } from '@segment/destination-subscriptions'
 import type { AnyDestination } from './any-destination'
 import type { SubscriptionConfig } from './config'
 import { ConfigError } from './config'
@@ -83,11 +83,12 @@ export function checkInstance(destination: AnyDestination, instance: InstanceChe
       return []
     }
     const before = problems.length
-    const parsed = parseFql(subscription.subscribe) as { error?: Error }
+    const parsed = parseFql(subscription.subscribe) as ReturnType<typeof parseFql> & { error?: Error }
     if (parsed.error)
       problems.push(
         `${key}.subscribe: ${JSON.stringify(subscription.subscribe)} is not a trigger in Segment's subscription syntax, such as 'type = "track" and event = "Order Completed"'${parserSays(parsed.error)}`
       )
+    else problems.push(...misreadProblems(key, subscription.subscribe, parsed))
     const fields = action.fields as Fields
     problems.push(...mappingProblems(key, subscription.mapping, fields))
     problems.push(...batchProblems(instance, fields))
@@ -137,6 +138,26 @@ function twinProblems(definition: AnyDestination['definition'], routes: Route[],
       `${subscriptions[route.index].key}: repeats ${subscriptions[twin.index].key} ("${twin.name}"), the same trigger and the same ${sameTarget}: every event they match would be sent twice; remove one`
     ]
   })
+}
+
+/** A trigger as text, for comparing what was written with what was read: case, spacing, quotes and parentheses aside. */
+const triggerText = (fql: string): string =>
+  fql
+    .toLowerCase()
+    .replace(/\bexists\b/g, '!=null')
+    .replace(/[\s"'()]/g, '')
+
+/**
+ * Segment's parser is lenient: it reads `event = Order Completed` as `event = "Order"` and an empty value as
+ * "eos", and the trigger then matches other events than the ones meant, silently. What it read, written back
+ * (`generateFql`), must say what the trigger says.
+ */
+function misreadProblems(key: string, subscribe: string, parsed: ReturnType<typeof parseFql>): string[] {
+  const read = generateFql(parsed)
+  if (triggerText(read) === triggerText(subscribe)) return []
+  return [
+    `${key}.subscribe: Segment's parser reads ${JSON.stringify(subscribe)} as ${JSON.stringify(read)}; quote each value, as in 'event = "Order Completed"'`
+  ]
 }
 
 function mappingProblems(key: string, mapping: JSONObject, fields: Fields): string[] {

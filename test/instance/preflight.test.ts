@@ -29,3 +29,25 @@ describe('a subscription that repeats another', () => {
     expect(instanceOf([orders, refunds, other]).routes).toHaveLength(3)
   })
 })
+
+describe('a trigger the parser reads otherwise than it is written', () => {
+  const orders = (subscribe: string) => [{ name: 'Orders', subscribe, mapping: orderMapping }]
+  it.each([
+    ['event = Order Completed', 'event = \\"Order\\"'],
+    ['type = ', 'type = \\"eos\\"'],
+    ['not properties.coupon exists', 'properties.coupon != null']
+  ])('is refused, saying how it was read: %s', (subscribe, read) => {
+    expect(() => instanceOf(orders(subscribe))).toThrow(
+      `subscriptions[0].subscribe: Segment's parser reads ${JSON.stringify(subscribe)} as "${read}"`
+    )
+  })
+
+  it.each([
+    "type = 'track' and event = 'Order Completed'",
+    'type = "track" AND (event = "A" or event = "B")',
+    'properties.email exists and properties.total >= 10.5',
+    'contains(event, "Order") and type != "page"'
+  ])('is not one written another way: %s', (subscribe) => {
+    expect(instanceOf(orders(subscribe)).routes).toHaveLength(1)
+  })
+})
