@@ -388,7 +388,7 @@ export class Backfill {
     const { watermark, prefix, finishedAfter, partlyFinished, inFlight, counts } = ledger.snapshot()
     const notReadYet = (this.resume as Resume).pending((mask) => ledger.namesOf(mask))
     return {
-      version: 3,
+      version: 4,
       runId: this.runId,
       identity: this.identity as RunIdentity,
       position: watermark,
