@@ -249,7 +249,7 @@ describe('the patched actions-core', () => {
       type: 'object',
       properties: { a: { type: 'string' }, b: { type: 'number' }, items: { type: 'array' } },
       required: ['a']
-    }
+    } as Parameters<typeof validateSchema>[1]
     fc.assert(
       fc.property(eventText, fc.subarray(EXEMPT_KEYS), (event, exempt) => {
         const run = (validate: typeof validateSchema) => {
