@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import type { JSONObject } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { AdaptiveLimiter, Batcher, ConfigError, DestinationInstance, Dispatcher } from '../instance'
 import type {
   BatchLimits,
@@ -20,7 +20,7 @@ import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { WarningTally } from './ledger/warnings'
 import type { CommonWarning } from './ledger/warnings'
 import { readRecords } from './reading'
-import type { SourceRecord } from './reading'
+import type { KeptRecord, SourceRecord } from './reading'
 import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
 import type { Checkpoint } from './state/checkpoint'
 import { configurationHash, inputIdentity, mismatch, newRunId } from './state/identity'
@@ -105,9 +105,34 @@ export interface BackfillProgress {
 /** An event of the export on its way to one subscription. */
 interface BackfillItem extends Item {
   ticket: Ticket
-  record: SourceRecord
+  record: KeptRecord
   route: Route
   bytes: number
+  /** Its batch: the subscription and the batch key, found when it was routed. */
+  batch: string
+}
+
+/**
+ * An event for worker threads, which parse its text: the parsed event is not kept in flight (less to promote
+ * and to hold); asked for, it is parsed again.
+ */
+class TextItem implements BackfillItem {
+  attempts = 0
+  readonly bytes: number
+
+  constructor(
+    readonly ticket: Ticket,
+    readonly record: KeptRecord,
+    readonly text: string,
+    readonly route: Route,
+    readonly batch: string
+  ) {
+    this.bytes = text.length
+  }
+
+  get event(): SegmentEvent {
+    return JSON.parse(this.text) as SegmentEvent
+  }
 }
 
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -156,7 +181,7 @@ export class Backfill {
   constructor(private readonly options: BackfillOptions) {
     this.instance = new DestinationInstance(options)
     this.names = this.instance.routes.map((route) => route.name)
-    this.batcher = new Batcher(options.batch, (item) => `${item.route.index}:${item.route.batchKeyOf(item.event)}`)
+    this.batcher = new Batcher(options.batch, (item) => item.batch)
   }
 
   private get maxLineBytes(): number {
@@ -348,10 +373,17 @@ export class Backfill {
     // A replayed dead letter goes only to the subscription that rejected it.
     for (const route of this.instance.routesOf(event, only)) matched |= 1 << route.index
     const pending = ledger.route(ticket, matched, doneBefore ?? 0)
+    const { text, origin } = content
+    const parsesText = this.running?.parsesText ?? false
+    // Only what a dead letter writes, when worker threads parse the text: the parsed event is dropped here.
+    const kept: KeptRecord = parsesText ? { ...record, content: { kind: 'event', text, only, origin } } : record
     for (const route of this.instance.routes) {
       if (!(pending & (1 << route.index))) continue
-      const { text } = content
-      const batch = this.batcher.add({ ticket, record, event, text, attempts: 0, bytes: text.length, route })
+      const key = `${route.index}:${route.batchKeyOf(event)}`
+      const item: BackfillItem = parsesText
+        ? new TextItem(ticket, kept, text, route, key)
+        : { ticket, record, event, text, attempts: 0, bytes: text.length, route, batch: key }
+      const batch = this.batcher.add(item)
       if (batch) this.dispatcher?.dispatch(route, batch)
     }
   }
@@ -388,7 +420,7 @@ export class Backfill {
     const { watermark, prefix, finishedAfter, partlyFinished, inFlight, counts } = ledger.snapshot()
     const notReadYet = (this.resume as Resume).pending((mask) => ledger.namesOf(mask))
     return {
-      version: 3,
+      version: 4,
       runId: this.runId,
       identity: this.identity as RunIdentity,
       position: watermark,

@@ -15,9 +15,11 @@ import { showProgress } from './progress'
 
 /**
  * Worker threads by default: one core stays with the main thread (reading, the ledger, checkpoints), the
- * others run the destination. With two cores or fewer, threads only add memory (measured: see README).
+ * others run the destination, at most as many as requests in flight (a batch keeps one worker busy, so more
+ * would only hold memory). With two cores or fewer, threads only add memory (measured: see README).
  */
-const DEFAULT_WORKERS = availableParallelism() > 2 ? availableParallelism() - 1 : 0
+const CORES_FOR_WORKERS = availableParallelism() > 2 ? availableParallelism() - 1 : 0
+const defaultWorkers = (concurrency: number): number => Math.min(CORES_FOR_WORKERS, concurrency)
 
 const help = `Usage: listrak backfill [files...] --config instance.json [options]
 
@@ -43,8 +45,8 @@ Options:
   --concurrency N      requests at once, at the most (overrides the config)
   --batch-size N       events per request, at the most (overrides the config)
   --workers N          worker threads running the destination (default: the cores less
-                       one when there are more than two, else 0; here ${DEFAULT_WORKERS}); 0 runs it
-                       on the main thread
+                       one when there are more than two, else 0, and at most the
+                       concurrency; here ${CORES_FOR_WORKERS} at most); 0 runs it on the main thread
   --dry-run            map and validate, send nothing; write the request bodies that
                        would be sent to --payloads (a dry run's state is its own)
   --payloads FILE      where --dry-run writes request bodies (default: listrak-payloads.ndjson)
@@ -195,7 +197,7 @@ export const backfillCommand: Command = {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
     const concurrency = positiveInteger(values.concurrency, '--concurrency')
     const batchSize = positiveInteger(values['batch-size'], '--batch-size')
-    const workers = values.workers === undefined ? DEFAULT_WORKERS : wholeNumber(values.workers, '--workers')
+    const chosenWorkers = values.workers === undefined ? undefined : wholeNumber(values.workers, '--workers')
     const inputs = positionals.length > 0 ? positionals : ['-']
 
     const config = await loadConfigOrExit(values.config)
@@ -241,7 +243,10 @@ export const backfillCommand: Command = {
       let backfill: Backfill
       try {
         backfill = new Backfill({
-          source: { recipe: registryRecipe(slug, endpoints), workers },
+          source: {
+            recipe: registryRecipe(slug, endpoints),
+            workers: chosenWorkers ?? defaultWorkers(concurrency ?? config.concurrency)
+          },
           settings: connection.settings,
           subscriptions: config.subscriptions,
           inputs,

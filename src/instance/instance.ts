@@ -82,6 +82,11 @@ export class DestinationInstance {
 export class RunningInstance {
   constructor(private readonly executor: Executor) {}
 
+  /** Whether the executor parses each event's text itself (worker threads): see Executor. */
+  get parsesText(): boolean {
+    return this.executor.parsesText
+  }
+
   send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
     return this.executor.send(route, batch)
   }

@@ -243,6 +243,19 @@ describe('backfill into the simulator', () => {
       )
     }))
 
+  it('refuses a checkpoint of version 3 (SHA-1 checksums), naming its version', () =>
+    withSimulator({}, async (simulator) => {
+      const dir = workDir()
+      const { file } = writeExport(dir, 5)
+      const checkpointPath = path.join(dir, 'checkpoint.json')
+      await runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))
+      const saved = JSON.parse(readFileSync(checkpointPath, 'utf8')) as { version: number }
+      writeFileSync(checkpointPath, JSON.stringify({ ...saved, version: 3 }))
+      await expect(runBackfill(backfillOptions(simulator, dir, [file], { checkpointPath }))).rejects.toThrow(
+        /checkpoint.json is of version 3, written by an earlier version of this tool, and cannot resume this run/
+      )
+    }))
+
   it('aborts at once when the credentials are refused', () =>
     withSimulator({}, async (simulator) => {
       const dir = workDir()

@@ -113,7 +113,7 @@ export async function writeCheckpoint(
     }
   }
   const checkpoint = {
-    version: 3,
+    version: 4,
     runId: 'crashed-run',
     identity: {
       mode: 'real',

@@ -455,18 +455,29 @@ describe('the runner knows no Listrak', () => {
 })
 
 describe('worker threads', () => {
-  it('deliver through workers exactly what the main thread delivers', async () => {
+  it('deliver through workers exactly what the main thread delivers, and dead-letter the same records', async () => {
     const dir = workDir()
     const { file } = writeMixedExport(dir, 600)
     const deliveredWith = (workers: number) =>
       withSimulator({}, async (simulator) => {
         const endpoints = { apiUrl: simulator.apiUrl, tokenUrl: simulator.tokenUrl }
         const recipe = registryRecipe('actions-listrak-cross-channel', endpoints)
-        const report = await runBackfill(backfillOptions(simulator, workDir(), [file], { source: { recipe, workers } }))
-        return { journal: delivered(simulator.state.journal), counts: report.counts, requests: report.requests > 0 }
+        const options = backfillOptions(simulator, workDir(), [file], { source: { recipe, workers } })
+        const report = await runBackfill(options)
+        // Workers keep only the text of events in flight: a dead letter still holds the record as read.
+        const deadLetters = readDeadLetters(options.deadLetterPath)
+          .map(({ raw, deadLetter }) => ({ raw, ...deadLetter, run: undefined, at: undefined }))
+          .sort((a, b) => a.seq - b.seq || String(a.subscription).localeCompare(String(b.subscription)))
+        return {
+          journal: delivered(simulator.state.journal),
+          counts: report.counts,
+          requests: report.requests > 0,
+          deadLetters
+        }
       })
     const alone = await deliveredWith(0)
     expect(alone.journal.length).toBeGreaterThan(400)
+    expect(alone.deadLetters.length).toBeGreaterThan(0)
     expect(await deliveredWith(2)).toEqual(alone)
   })
 })

@@ -5,11 +5,14 @@
  * RSS of: (1) the floor, read + split + JSON.parse; (2) a hand-written minimal pipeline; (3)
  * `listrak backfill` end to end; (4) `listrak backfill --dry-run`; (5) a rate-limited backfill's
  * goodput against the simulator's capacity, with its share of 429s; (6) peak RSS at 100k and at the
- * full size; (7) `listrak serve` against a hand-written minimal relay, at 1 and at 100 events per request:
- * events/s, the latency each adds over the simulator's own at p50 and p99, peak RSS. Prints a table of
- * ratios measured in this run and writes it all to a JSON file.
+ * full size, and at 5,000,000 events streamed to its stdin as they are generated (no 4 GB file); (7) `listrak
+ * serve` against a hand-written minimal relay, at 1 and at 100 events per request: events/s, the latency each
+ * adds over the simulator's own at p50 and p99, peak RSS; (8) `listrak backfill --workers 1`: the main
+ * thread's CPU per event (from /proc) when workers run the destination, and peak RSS. Prints a table of ratios
+ * measured in this run and writes it all to a JSON file.
  */
 import { execFileSync, spawn } from 'node:child_process'
+import { Readable } from 'node:stream'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -36,6 +39,8 @@ interface Measurement {
   maxRssMb: number
   /** CPU time (user + system, every thread) per event, in microseconds. */
   cpuUsPerEvent: number
+  /** The main thread's own CPU time per event (from /proc; 0 where there is none), in microseconds. */
+  mainCpuUsPerEvent: number
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -76,13 +81,15 @@ async function startSimulator(config: object): Promise<{ apiUrl: string; tokenUr
   return { apiUrl, tokenUrl, stop: () => child.kill('SIGINT') }
 }
 
-/** Runs a node script with the RSS preload; returns its stdout and peak RSS. */
+/** Runs a node script with the RSS preload, `stdin` piped to it; returns its stdout, peak RSS and CPU time. */
 function measure(
   args: string[],
-  env: NodeJS.ProcessEnv = {}
-): Promise<{ stdout: string; maxRssMb: number; cpuUs: number }> {
+  env: NodeJS.ProcessEnv = {},
+  stdin?: Readable
+): Promise<{ stdout: string; maxRssMb: number; cpuUs: number; mainCpuUs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', preload, ...args], { env: { ...process.env, ...env } })
+    stdin?.pipe(child.stdin)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -90,15 +97,27 @@ function measure(
     child.on('exit', (code) => {
       const rss = /BENCH_MAX_RSS_KB (\d+)/.exec(stderr)
       if (!rss || (code !== 0 && code !== 3)) return reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))
-      resolve({ stdout, maxRssMb: Number(rss[1]) / 1024, cpuUs: Number(/BENCH_CPU_US (\d+)/.exec(stderr)?.[1] ?? 0) })
+      resolve({
+        stdout,
+        maxRssMb: Number(rss[1]) / 1024,
+        cpuUs: Number(/BENCH_CPU_US (\d+)/.exec(stderr)?.[1] ?? 0),
+        mainCpuUs: Number(/BENCH_MAIN_CPU_US (\d+)/.exec(stderr)?.[1] ?? 0)
+      })
     })
   })
 }
 
 async function baseline(script: string, args: string[]): Promise<Measurement> {
-  const { stdout, maxRssMb, cpuUs } = await measure([path.join(build, script), ...args])
+  const { stdout, maxRssMb, cpuUs, mainCpuUs } = await measure([path.join(build, script), ...args])
   const { events, ms } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { events: number; ms: number }
-  return { events, ms, eventsPerSecond: (events * 1000) / ms, maxRssMb, cpuUsPerEvent: cpuUs / events }
+  return {
+    events,
+    ms,
+    eventsPerSecond: (events * 1000) / ms,
+    maxRssMb,
+    cpuUsPerEvent: cpuUs / events,
+    mainCpuUsPerEvent: mainCpuUs / events
+  }
 }
 
 interface BackfillRun extends Measurement {
@@ -106,10 +125,21 @@ interface BackfillRun extends Measurement {
   throttled: number
 }
 
+/** The export's lines as generated, for a backfill's stdin: a size no file need hold. */
+function streamedExport(count: number): Readable {
+  return Readable.from(
+    (function* () {
+      for (const line of exportLines({ count, seed: 2026 })) yield `${line}\n`
+    })()
+  )
+}
+
+/** `file` is an export's path, or '-' with `stdin` the export. */
 async function backfill(
   file: string,
   simulator: { apiUrl: string; tokenUrl: string },
-  extra: string[] = []
+  extra: string[] = [],
+  stdin?: Readable
 ): Promise<BackfillRun> {
   const config = writeExampleConfig(path.join(work, 'backfill.json'), simulator, {
     batching: { size: BATCH_SIZE },
@@ -119,7 +149,7 @@ async function backfill(
   const deadLetters = path.join(work, 'dead-letters.ndjson')
   // Each measured run is a run of its own: a run never appends to the dead letters of another.
   rmSync(deadLetters, { force: true })
-  const { maxRssMb, cpuUs } = await measure(
+  const { maxRssMb, cpuUs, mainCpuUs } = await measure(
     [
       cli,
       'backfill',
@@ -135,7 +165,8 @@ async function backfill(
       ...extra,
       file
     ],
-    { LISTRAK_CLIENT_ID: 'simulator-client', LISTRAK_CLIENT_SECRET: 'simulator-secret' }
+    { LISTRAK_CLIENT_ID: 'simulator-client', LISTRAK_CLIENT_SECRET: 'simulator-secret' },
+    stdin
   )
   const result = JSON.parse(readFileSync(report, 'utf8')) as {
     counts: { subscriptions: { Orders: { accepted: number } } }
@@ -149,6 +180,7 @@ async function backfill(
     eventsPerSecond: (result.counts.subscriptions.Orders.accepted * 1000) / result.durationMs,
     maxRssMb,
     cpuUsPerEvent: cpuUs / result.counts.subscriptions.Orders.accepted,
+    mainCpuUsPerEvent: mainCpuUs / result.counts.subscriptions.Orders.accepted,
     requests: result.requests,
     throttled: result.throttled
   }
@@ -292,9 +324,12 @@ async function repeat<T extends Measurement>(
     ...chosen,
     maxRssMb: median(results.map((result) => result.maxRssMb)),
     cpuUsPerEvent: median(results.map((result) => result.cpuUsPerEvent)),
+    mainCpuUsPerEvent: median(results.map((result) => result.mainCpuUsPerEvent)),
     runs: results.map((result) => Math.round(result.eventsPerSecond))
   }
 }
+
+const n = (value: number) => Math.round(value).toLocaleString('en-US')
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -302,12 +337,15 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '1000000' },
       runs: { type: 'string', default: '3' },
       out: { type: 'string', default: path.join(work, 'results.json') },
-      'relay-events': { type: 'string', default: '10000' }
+      'relay-events': { type: 'string', default: '10000' },
+      /** Events of the streamed memory stage; 0 leaves it out. */
+      'streamed-events': { type: 'string', default: '5000000' }
     }
   })
   const relayEvents = Number(values['relay-events'])
   const events = Number(values.events)
   const runs = Number(values.runs)
+  const streamedEvents = Number(values['streamed-events'])
   mkdirSync(work, { recursive: true })
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.json')], {
     stdio: 'inherit'
@@ -337,7 +375,16 @@ async function main(): Promise<void> {
     const dry = await repeat(runs, 'dry run', () => backfill(file, simulator, ['--dry-run']))
     process.stderr.write('6. listrak backfill at 100k events (memory)\n')
     const hundredK = await repeat(1, 'backfill 100k', () => backfill(small, simulator))
-    Object.assign(results, { floor, hand, full, dry, hundredK })
+    let streamed: Measurement | undefined
+    if (streamedEvents > 0) {
+      process.stderr.write(`6. listrak backfill, ${n(streamedEvents)} events generated into its stdin (memory)\n`)
+      streamed = await repeat(1, 'backfill streamed', () =>
+        backfill('-', simulator, [], streamedExport(streamedEvents))
+      )
+    }
+    process.stderr.write('8. listrak backfill --workers 1 (the main thread)\n')
+    const oneWorker = await repeat(runs, 'backfill, 1 worker', () => backfill(file, simulator, ['--workers', '1']))
+    Object.assign(results, { floor, hand, full, dry, hundredK, streamed, oneWorker })
     process.stderr.write('7. listrak serve against a hand-written relay, at 1 and at 100 events per request\n')
     const relayInput = readFileSync(small, 'utf8')
       .split('\n', relayEvents * 10)
@@ -376,7 +423,8 @@ async function main(): Promise<void> {
     limited.stop()
   }
 
-  const { floor, hand, full, dry, hundredK } = results as Record<string, Measurement & { runs: number[] }>
+  const { floor, hand, full, dry, hundredK, oneWorker } = results as Record<string, Measurement & { runs: number[] }>
+  const streamed = results.streamed as Measurement | undefined
   const { relaySingle, relayHundred } = results as Record<string, Awaited<ReturnType<typeof relayStage>>>
   const report = {
     machine: {
@@ -388,7 +436,16 @@ async function main(): Promise<void> {
     },
     events,
     runs,
-    stages: { floor, handWritten: hand, backfill: full, dryRun: dry, backfill100k: hundredK, rateLimited },
+    stages: {
+      floor,
+      handWritten: hand,
+      backfill: full,
+      dryRun: dry,
+      backfill100k: hundredK,
+      backfillStreamed: streamed,
+      backfillOneWorker: oneWorker,
+      rateLimited
+    },
     relay: { oneEventPerRequest: relaySingle, hundredEventsPerRequest: relayHundred, clients: RELAY_CLIENTS },
     ratios: {
       backfillCpuOverHandWritten: full.cpuUsPerEvent / hand.cpuUsPerEvent,
@@ -401,16 +458,23 @@ async function main(): Promise<void> {
       goodput: rateLimited.eventsPerSecond / capacity,
       share429: rateLimited.requests > 0 ? rateLimited.throttled / rateLimited.requests : 0
     },
-    memory: { rss100kMb: hundredK.maxRssMb, rssFullMb: full.maxRssMb, growth: full.maxRssMb / hundredK.maxRssMb - 1 }
+    memory: {
+      rss100kMb: hundredK.maxRssMb,
+      rssFullMb: full.maxRssMb,
+      rssStreamedMb: streamed?.maxRssMb,
+      rssOneWorkerMb: oneWorker.maxRssMb,
+      growth: full.maxRssMb / hundredK.maxRssMb - 1
+    },
+    mainThread: { cpuUsPerEventNoWorkers: full.mainCpuUsPerEvent, cpuUsPerEventOneWorker: oneWorker.mainCpuUsPerEvent }
   }
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`)
 
-  const n = (value: number) => Math.round(value).toLocaleString('en-US')
   const pct = (value: number) => `${(value * 100).toFixed(1)}%`
   const row = (label: string, m: Measurement): string[] => [
     label,
     n(m.eventsPerSecond),
     m.cpuUsPerEvent.toFixed(1),
+    m.mainCpuUsPerEvent > 0 ? m.mainCpuUsPerEvent.toFixed(1) : '',
     m.maxRssMb.toFixed(0)
   ]
   const rows = [
@@ -419,14 +483,16 @@ async function main(): Promise<void> {
     row('3. listrak backfill', full),
     row('4. listrak backfill --dry-run', dry),
     row(`5. rate-limited (capacity ${n(capacity)}/s)`, rateLimited),
-    row('6. listrak backfill, 100k events', hundredK)
+    row('6. listrak backfill, 100k events', hundredK),
+    ...(streamed ? [row(`6. listrak backfill, ${n(streamedEvents)} events streamed`, streamed)] : []),
+    row('8. listrak backfill --workers 1', oneWorker)
   ]
   const goal = (met: boolean, text: string) => `${text}: ${met ? 'met' : 'not met'}`
   const lines = [
     `${events.toLocaleString('en-US')} events, median of ${runs} runs; ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGb} GiB, Node ${process.version}`,
     '',
-    '| stage | events/s | CPU µs/event | peak RSS (MB) |',
-    '| --- | ---: | ---: | ---: |',
+    '| stage | events/s | CPU µs/event | main thread µs/event | peak RSS (MB) |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     '| ratio | measured | goal |',
@@ -438,6 +504,14 @@ async function main(): Promise<void> {
     `| rate-limited goodput / capacity | ${pct(report.rateLimited.goodput)} | ${goal(report.rateLimited.goodput >= 0.9, '>= 90%')} |`,
     `| rate-limited share of requests answered 429 | ${pct(report.rateLimited.share429)} | ${goal(report.rateLimited.share429 <= 0.05, '<= 5%')} |`,
     `| peak RSS at ${events.toLocaleString('en-US')} events | ${full.maxRssMb.toFixed(0)} MB | ${goal(full.maxRssMb <= 200, '<= 200 MB')} |`,
+    ...(streamed
+      ? [
+          `| peak RSS at ${n(streamedEvents)} events (streamed) | ${streamed.maxRssMb.toFixed(0)} MB | ${goal(streamed.maxRssMb <= 200, '<= 200 MB')} |`
+        ]
+      : []),
+    `| main thread's CPU per event, no workers (share) | ${full.mainCpuUsPerEvent.toFixed(1)} µs (${pct(full.mainCpuUsPerEvent / full.cpuUsPerEvent)}) | |`,
+    `| main thread's CPU per event, 1 worker (share) | ${oneWorker.mainCpuUsPerEvent.toFixed(1)} µs (${pct(oneWorker.mainCpuUsPerEvent / oneWorker.cpuUsPerEvent)}) | ${goal(oneWorker.mainCpuUsPerEvent > 0 && oneWorker.mainCpuUsPerEvent <= 8, '<= 8 µs')} |`,
+    `| peak RSS, 1 worker | ${oneWorker.maxRssMb.toFixed(0)} MB | ${goal(oneWorker.maxRssMb <= 240, '<= 240 MB (200 + 40 a worker)')} |`,
     `| peak RSS growth from 100k | ${pct(report.memory.growth)} | ${goal(report.memory.growth <= 0.1, '<= 10% (flat with size)')} |`,
     '',
     `7. relays, ${RELAY_CLIENTS} clients at once; latency added over the simulator's own (p50 / p99)`,

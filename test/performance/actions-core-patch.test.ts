@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import fc from 'fast-check'
-import { get, isDirective, realTypeOf, removeUndefined } from '@segment/actions-core'
+import { get, isDirective, realTypeOf, removeUndefined, validateSchema } from '@segment/actions-core'
 import type { JSONObject } from '@segment/actions-core'
 import { transform, transformBatch } from '@segment/actions-core/mapping-kit'
 import * as pristine from 'actions-core-pristine'
@@ -240,6 +240,25 @@ describe('the patched actions-core', () => {
         expect(isDirective(value)).toBe(pristine.isDirective(value))
       }),
       { numRuns: 2000 }
+    )
+  })
+
+  it('validateSchema: the same verdict, errors and payload afterwards as the pristine one, exempted keys kept', () => {
+    const EXEMPT_KEYS = ['a', 'items', '__proto__', 'dynamicAuthSettings']
+    const schema = {
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'number' }, items: { type: 'array' } },
+      required: ['a']
+    } as Parameters<typeof validateSchema>[1]
+    fc.assert(
+      fc.property(eventText, fc.subarray(EXEMPT_KEYS), (event, exempt) => {
+        const run = (validate: typeof validateSchema) => {
+          const payload: JSONObject = parse(event)
+          return outcome(() => [validate(payload, schema, { exempt, throwIfInvalid: false }), payload])
+        }
+        expect(run(validateSchema)).toEqual(run(pristine.validateSchema))
+      }),
+      { numRuns: 1000 }
     )
   })
 

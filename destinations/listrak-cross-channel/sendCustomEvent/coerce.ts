@@ -14,7 +14,7 @@ const DECIMAL_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const ISO_DATE_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
 // The form Listrak gets dates in, and Segment sends timestamps in: such a value is sent as it is.
-const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 // Epoch values below this many are seconds (it is the year 5138 in seconds), above it milliseconds.
 const EPOCH_MILLISECONDS_FROM = 1e11
 // Smaller epoch values (before March 1973: 0, -1, a YYYYMMDD read as seconds) are mistakes far more often than dates.
@@ -82,11 +82,19 @@ function isCalendarMoment(
   return month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && minute < 60 && second < 60
 }
 
+/** The number the `length` digits of `text` from `from` on write (the caller has checked they are digits). */
+function digitsAt(text: string, from: number, length: number): number {
+  let value = 0
+  for (let i = from; i < from + length; i++) value = value * 10 + text.charCodeAt(i) - 48
+  return value
+}
+
 function fromIsoString(text: string): Coerced {
-  const canonical = CANONICAL_UTC.exec(text)
-  if (canonical) {
-    const [, year, month, day, hour, minute, second] = canonical.map(Number)
-    return isCalendarMoment(year, month, day, hour, minute, second) ? done(text) : fail('not a valid calendar date')
+  // Most dates are canonical: checked without a match array and its strings, read digit by digit.
+  if (CANONICAL_UTC.test(text)) {
+    const at = (from: number, length: number) => digitsAt(text, from, length)
+    const valid = isCalendarMoment(at(0, 4), at(5, 2), at(8, 2), at(11, 2), at(14, 2), at(17, 2))
+    return valid ? done(text) : fail('not a valid calendar date')
   }
   const match = ISO_DATE_PATTERN.exec(text)
   if (!match) return fail('not an ISO 8601 date or an epoch timestamp')

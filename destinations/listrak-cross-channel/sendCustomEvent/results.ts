@@ -63,18 +63,27 @@ export function mapRecipientResults(
   response: EventPostResponse,
   httpStatus: number
 ): EventResult[] {
+  const groups = response.data ?? []
+  const overall = response.meta?.statusCode ?? httpStatus
+  const body = response as JSONLikeObject
+  const unnamed = (event: ListrakEvent): EventResult =>
+    isSuccess(overall)
+      ? { ok: true, status: overall, sent: event, body }
+      : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {
+          sent: event,
+          body
+        })
+  if (groups.every((group) => isSuccess(group.statusCode))) return mapAccepted(events, groups, unnamed)
+
   const groupsByIdentifier = new Map<string, RecipientDetail[]>()
-  for (const group of response.data ?? []) {
+  for (const group of groups) {
     for (const identifier of group.identifiers) {
       const key = identifierKey(identifier)
-      const groups = groupsByIdentifier.get(key)
-      if (groups) groups.push(group)
+      const found = groupsByIdentifier.get(key)
+      if (found) found.push(group)
       else groupsByIdentifier.set(key, [group])
     }
   }
-  const overall = response.meta?.statusCode ?? httpStatus
-  const body = response as JSONLikeObject
-
   return events.map((event) => {
     let accepted: RecipientDetail | undefined
     let rejected: RecipientDetail | undefined
@@ -90,11 +99,31 @@ export function mapRecipientResults(
         body: rejected
       })
     if (accepted) return { ok: true, status: accepted.statusCode, sent: event, body: accepted }
-    return isSuccess(overall)
-      ? { ok: true, status: overall, sent: event, body }
-      : failure(overall, response.meta?.message ?? `Listrak answered with overall status ${overall}`, {
-          sent: event,
-          body
-        })
+    return unnamed(event)
+  })
+}
+
+/**
+ * The common answer, every group 2xx: no failure can win, so an event takes the first group naming its first
+ * identifier that any group names, the same result as above from one group per identifier and no lists.
+ */
+function mapAccepted(
+  events: ListrakEvent[],
+  groups: RecipientDetail[],
+  unnamed: (event: ListrakEvent) => EventResult
+): EventResult[] {
+  const firstGroup = new Map<string, RecipientDetail>()
+  for (const group of groups) {
+    for (const identifier of group.identifiers) {
+      const key = identifierKey(identifier)
+      if (!firstGroup.has(key)) firstGroup.set(key, group)
+    }
+  }
+  return events.map((event) => {
+    for (const identifier of event.identifiers) {
+      const group = firstGroup.get(identifierKey(identifier))
+      if (group) return { ok: true, status: group.statusCode, sent: event, body: group }
+    }
+    return unnamed(event)
   })
 }

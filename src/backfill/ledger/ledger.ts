@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { DeadLetterWriter } from './dead-letters'
 import { addChecksum, recordChecksum } from '../state/identity'
-import type { SourceRecord } from '../reading/record'
+import type { KeptRecord, SourceRecord } from '../reading/record'
 
 /** A record's place in the run: which input, which record. */
 export interface Position {
@@ -153,7 +153,7 @@ export class Ledger {
     this.settle(ticket, subscription)
   }
 
-  rejected(ticket: Ticket, subscription: number, record: SourceRecord, status: number | null, reason: string): void {
+  rejected(ticket: Ticket, subscription: number, record: KeptRecord, status: number | null, reason: string): void {
     if (!this.awaits(ticket, subscription)) return
     this.deadLetter(record, this.names[subscription], status, reason)
     this.counts.subscriptions[this.names[subscription]].rejected++
@@ -249,12 +249,12 @@ export class Ledger {
     }
   }
 
-  private describe(record: SourceRecord): string {
+  private describe(record: KeptRecord): string {
     return `${record.where} of ${this.inputs[record.input]}`
   }
 
   /** The record as read, byte for byte: its text, or base64 when it was not UTF-8. */
-  private deadLetter(record: SourceRecord, subscription: string | null, status: number | null, reason: string): void {
+  private deadLetter(record: KeptRecord, subscription: string | null, status: number | null, reason: string): void {
     const { content } = record
     const kept =
       content.kind === 'event'

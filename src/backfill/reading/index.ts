@@ -6,7 +6,7 @@ import type { InputSpec, SourceRecord } from './record'
 import { openBytes } from './source'
 import type { SourceOptions } from './source'
 
-export type { InputSpec, Origin, RecordContent, SourceRecord } from './record'
+export type { InputSpec, KeptRecord, Origin, RecordContent, SourceRecord } from './record'
 
 export interface ReadOptions extends SourceOptions {
   /** NDJSON lines (and JSON array elements) longer than this are unreadable records, never held in memory whole. */

@@ -42,6 +42,14 @@ export interface SourceRecord {
   content: RecordContent
 }
 
+/**
+ * What is kept of a record while its event is in flight: where it is, and what a dead letter writes. An
+ * event's parsed form is not needed for that, and worker threads parse its text themselves.
+ */
+export interface KeptRecord extends Omit<SourceRecord, 'content'> {
+  content: Exclude<RecordContent, { kind: 'event' }> | { kind: 'event'; text: string; only?: string; origin?: Origin }
+}
+
 export interface InputSpec {
   /** A file path, or '-' for standard input. */
   path: string

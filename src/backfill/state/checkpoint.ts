@@ -21,7 +21,7 @@ const inputIdentitySchema = z.union([
 ])
 
 const checkpointSchema = z.object({
-  version: z.literal(3),
+  version: z.literal(4),
   /** Names the run in its dead letters: a resume continues its own dead-letter file and no other. */
   runId: z.string(),
   identity: z.object({
@@ -62,9 +62,10 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     throw new ConfigError(`The checkpoint ${path} is not JSON; it was not written by this tool.`)
   }
   const version = (json as { version?: unknown } | null)?.version
-  if (version === 1 || version === 2) {
+  // Version 3 summed SHA-1 checksums of the records, version 4 CRC-32 ones: an older sum cannot be checked.
+  if (version === 1 || version === 2 || version === 3) {
     throw new ConfigError(
-      `The checkpoint ${path} was written by an earlier version of this tool and cannot resume this run. Finish that run with the earlier version, or start over with --restart or another --checkpoint file.`
+      `The checkpoint ${path} is of version ${version}, written by an earlier version of this tool, and cannot resume this run. Finish that run with the earlier version, or start over with --restart or another --checkpoint file.`
     )
   }
   const parsed = checkpointSchema.safeParse(json)

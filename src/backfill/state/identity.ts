@@ -1,4 +1,5 @@
-import { createHash, hash, randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { crc32 } from 'node:zlib'
 import { open } from 'node:fs/promises'
 import path from 'node:path'
 import type { JSONObject } from '@segment/actions-core'
@@ -107,12 +108,13 @@ export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPat
 }
 
 /**
- * A fingerprint of one record as read (48 bits of its SHA-1), summed over the records a resume skips to
- * check that they are the ones the checkpoint covered: stdin has no other identity, and a file may change
- * between its first and last megabyte.
+ * A fingerprint of one record as read (its CRC-32, and its length above it, 48 bits), summed over the records a
+ * resume skips to check that they are the ones the checkpoint covered: stdin has no other identity, and a file
+ * may change between its first and last megabyte. A checksum against accidents, not adversaries: a fifth of
+ * SHA-1's cost for every event read.
  */
 export function recordChecksum(content: string | Buffer): number {
-  return hash('sha1', content, 'buffer').readUIntLE(0, 6)
+  return (content.length % 2 ** 16) * 2 ** 32 + crc32(content)
 }
 
 /** Sums of checksums stay exact integers: modulo 2^48. */

@@ -17,6 +17,8 @@ export interface BatchResult {
 
 /** Runs `Destination.onBatch` for one subscription's batch: in this thread, or in worker threads. */
 export interface Executor {
+  /** Whether it parses each event's `text` itself (worker threads): then a caller need not keep the parsed event. */
+  readonly parsesText: boolean
   send(route: Route, batch: readonly Sendable[]): Promise<BatchResult>
   close(): Promise<void>
 }

@@ -6,6 +6,8 @@ import type { BatchResult, Executor, Sendable } from './executor'
 
 /** Runs onBatch on this thread's destination. */
 export class InThreadExecutor implements Executor {
+  readonly parsesText = false
+
   constructor(
     private readonly destination: AnyDestination,
     private readonly settings: JSONObject

@@ -19,6 +19,7 @@ function workerScript(): { file: string; execArgv: string[] } {
 
 /** Worker threads that run onBatch, each with its own Destination; a batch goes to the one with the fewest in hand. */
 export class WorkerPool implements Executor {
+  readonly parsesText = true
   private readonly workers: { worker: Worker; pending: Map<number, Pending> }[]
   private nextId = 0
   private failure: Error | undefined

@@ -20,6 +20,22 @@ describe('mapRecipientResults', () => {
     expect(results[1]).toMatchObject({ ok: false, message: 'Listrak rejected the recipient (400): bad' })
   })
 
+  it('gives each event the first group naming one of its identifiers when every group is 2xx', () => {
+    const phone = { identifierType: 'PhoneNumber' as const, identifierValue: '5551234567' }
+    const first = { statusCode: 201, identifiers: [email('b@x.com'), phone] }
+    const second = { statusCode: 202, identifiers: [email('A@x.com')] }
+    const results = mapRecipientResults(
+      [event(email('a@x.com'), phone), event(phone), event(email('c@x.com'))],
+      { data: [first, second], meta: { statusCode: 207 } },
+      200
+    )
+    expect(results.map((result) => [result.status, result.body])).toEqual([
+      [202, second],
+      [201, first],
+      [207, { data: [first, second], meta: { statusCode: 207 } }]
+    ])
+  })
+
   it('matches identifiers whatever the case Listrak echoes them in', () => {
     const [result] = mapRecipientResults(
       [event(email('a@x.com'))],
