@@ -101,12 +101,24 @@ export function json(response: ServerResponse, status: number, body: unknown): v
   response.end(JSON.stringify(body))
 }
 
-/** Runs `run` against a simulator of its own, closed afterwards whatever happens. */
+/** A clock that moves only when the test says so, for the simulator's token lifetimes and rate limit. */
+export interface ManualClock {
+  now: () => number
+  advance(ms: number): void
+}
+
+export function manualClock(start = Date.parse('2024-01-01T00:00:00Z')): ManualClock {
+  let now = start
+  return { now: () => now, advance: (ms) => (now += ms) }
+}
+
+/** Runs `run` against a simulator of its own (on `clock` when given), closed afterwards whatever happens. */
 export async function withSimulator<T>(
   config: SimulatorConfigInput,
-  run: (simulator: RunningSimulator) => Promise<T>
+  run: (simulator: RunningSimulator) => Promise<T>,
+  clock?: ManualClock
 ): Promise<T> {
-  const simulator = await startSimulator({ config })
+  const simulator = await startSimulator({ config, clock: clock?.now })
   try {
     return await run(simulator)
   } finally {
