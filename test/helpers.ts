@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -126,15 +127,26 @@ export async function withSimulator<T>(
   }
 }
 
-/** Polls `condition` until it holds, failing after 10 s with what it waited for. */
+export interface WaitOptions {
+  /** The child process the condition depends on: the wait fails at once, saying so, when it exits first. */
+  child?: ChildProcess
+  /** How often to look, in milliseconds. */
+  everyMs?: number
+}
+
+/** Polls `condition` until it holds, failing after `timeoutMs` (10 s by default) with what it waited for. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 10_000
+  timeoutMs = 10_000,
+  { child, everyMs = 20 }: WaitOptions = {}
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`waiting for ${what}: the child process exited (${child.signalCode ?? child.exitCode}) first`)
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

@@ -14,6 +14,7 @@ import {
   workDir,
   writeExport
 } from '../backfill/fixtures'
+import { waitFor } from '../helpers'
 import { runCli, runMain, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -304,9 +305,9 @@ describe('listrak backfill', () => {
     const config = writeConfig(dir)
     const child = spawnCli(['backfill', '--quiet', '--checkpoint', checkpoint, '--config', config, file], env)
     const exited = once(child, 'exit')
-    while (simulator.state.journal.length < 300) await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => simulator.state.journal.length >= 300, '300 events to arrive', 20_000, { child, everyMs: 2 })
     child.kill('SIGKILL')
-    await exited
+    expect(await exited).toEqual([null, 'SIGKILL'])
     const atKill = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
       position: { seq: number } | null
       finishedAfter: [number, number][]
@@ -339,10 +340,12 @@ describe('listrak backfill', () => {
   it('leaves no dead-letter file behind when nothing failed', async () => {
     const dir = workDir()
     const { file } = writeExport(dir, 3)
-    await runCli(
+    const run = await runMain(
       ['backfill', '--quiet', '--config', writeConfig(dir), '--dead-letter', path.join(dir, 'dl.ndjson'), file],
-      { env }
+      env
     )
+    expect(run.status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(3)
     expect(existsSync(path.join(dir, 'dl.ndjson'))).toBe(false)
   })
 

@@ -5,7 +5,7 @@ import { exportLines } from '../../scripts/sample-export'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
-import { json, ORDER_EVENT, startLocalServer } from '../helpers'
+import { json, ORDER_EVENT, startLocalServer, waitFor } from '../helpers'
 import { runCli, runMain, spawnBuilt, spawnCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -28,15 +28,6 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}, name = 'b
 
 const backfill = (dir: string, args: string[], input?: string) =>
   runCli(['backfill', '--quiet', '--dead-letter', path.join(dir, 'dl.ndjson'), ...args], { env, input })
-
-/** Polls `done` until it holds, failing after `seconds`: never a fixed sleep. */
-async function until(done: () => boolean, what: string, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 describe("a run's identity", () => {
   it("refuses a new day's export written under yesterday's name, sending nothing", async () => {
@@ -195,7 +186,9 @@ describe('one run at a time per checkpoint and dead-letter file', () => {
     // Whatever happens, the child does not outlive the test.
     const killed = setTimeout(() => first.kill('SIGKILL'), 25_000)
     first.stdin.write(`${lines.slice(0, 20).join('\n')}\n`)
-    await until(() => simulator.state.journal.length === 20, 'the first run to send what it was given')
+    await waitFor(() => simulator.state.journal.length === 20, 'the first run to send what it was given', 20_000, {
+      child: first
+    })
     expect(existsSync(`${checkpoint}.lock`)).toBe(true)
 
     const second = await runMain(
@@ -504,9 +497,12 @@ describe('crash semantics', () => {
       starts.push(simulator.state.journal.length)
       const child = spawnCli(['backfill', '--quiet', ...args], env)
       const exited = once(child, 'exit')
-      while (simulator.state.journal.length < killAt) await new Promise((resolve) => setTimeout(resolve, 2))
+      await waitFor(() => simulator.state.journal.length >= killAt, `${killAt} events to arrive`, 20_000, {
+        child,
+        everyMs: 2
+      })
       child.kill('SIGKILL')
-      await exited
+      expect(await exited).toEqual([null, 'SIGKILL'])
     }
     starts.push(simulator.state.journal.length)
     expect((await backfill(dir, args.slice(0, -3).concat(file))).status).toBe(3)
