@@ -1,4 +1,3 @@
-import type { SegmentEvent } from '@segment/actions-core'
 import { Dispatcher } from '../../../src/instance/dispatch/dispatcher'
 import type { Item } from '../../../src/instance/dispatch/dispatcher'
 import { AdaptiveLimiter } from '../../../src/instance/dispatch/limiter'
@@ -19,7 +18,7 @@ interface TestItem extends Item {
 }
 
 const itemsOf = (...ids: string[]): TestItem[] =>
-  ids.map((id) => ({ id, attempts: 0, event: { type: 'track', messageId: id } as SegmentEvent }))
+  ids.map((id) => ({ id, attempts: 0, event: { type: 'track', messageId: id } }))
 
 /** A dispatcher whose batches `answer` decides, recording every batch sent and how each item ended. */
 function dispatcherWith(answer: (items: TestItem[]) => Outcome[], maxAttempts = 3) {
