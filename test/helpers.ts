@@ -13,6 +13,14 @@ export const ORDER_EVENT = DEFAULT_EVENT_CONFIGURATIONS[0]
 export const BROWSE_EVENT = DEFAULT_EVENT_CONFIGURATIONS[1]
 export const SIGNUP_EVENT = DEFAULT_EVENT_CONFIGURATIONS[2]
 
+/** The environment a CLI run needs to reach `simulator` with its credentials. */
+export function credentialsEnv(simulator: RunningSimulator): NodeJS.ProcessEnv {
+  return {
+    LISTRAK_CLIENT_ID: simulator.credentials.clientId,
+    LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret
+  }
+}
+
 export function settingsFor(simulator: RunningSimulator): Settings {
   return { client_id: simulator.credentials.clientId, client_secret: simulator.credentials.clientSecret }
 }

@@ -14,14 +14,15 @@ import {
   workDir,
   writeExport
 } from '../backfill/fixtures'
-import { waitFor } from '../helpers'
-import { runCli, runMain, spawnCli } from './run-cli'
+import { credentialsEnv, waitFor } from '../helpers'
+import { runCli, spawnCli } from './run-cli'
+import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   simulator = await startSimulator({ config: { faults: { latencyMs: 10 } } })
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))

@@ -5,14 +5,15 @@ import { exportLines } from '../../scripts/sample-export'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
-import { json, ORDER_EVENT, startLocalServer, waitFor } from '../helpers'
-import { runCli, runMain, spawnBuilt, spawnCli } from './run-cli'
+import { credentialsEnv, json, ORDER_EVENT, startLocalServer, waitFor } from '../helpers'
+import { runCli, spawnCli } from './run-cli'
+import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   simulator = await startSimulator({ config: { faults: { latencyMs: 5 } } })
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))
@@ -178,7 +179,7 @@ describe('one run at a time per checkpoint and dead-letter file', () => {
     const config = writeConfig(dir)
     const checkpoint = path.join(dir, 'cp.json')
     const deadLetters = path.join(dir, 'dl.ndjson')
-    const first = spawnBuilt(
+    const first = spawnCli(
       ['backfill', '--quiet', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, '-'],
       env
     )

@@ -4,7 +4,7 @@ import { DEFAULT_EVENT_CONFIGURATIONS, startSimulator } from '../../src/simulato
 import type { RunningSimulator } from '../../src/simulator'
 import type { PreviewedEvent, PreviewSummary } from '../../src/tools/preview'
 import { workDir } from '../backfill/fixtures'
-import { BROWSE_EVENT, ORDER_EVENT } from '../helpers'
+import { BROWSE_EVENT, credentialsEnv, ORDER_EVENT } from '../helpers'
 import { runCli } from './run-cli'
 
 let simulator: RunningSimulator
@@ -12,7 +12,7 @@ let env: NodeJS.ProcessEnv
 let api: string[]
 beforeAll(async () => {
   simulator = await startSimulator()
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
   api = ['--api-url', simulator.apiUrl, '--token-url', simulator.tokenUrl]
 })
 afterAll(() => simulator.close())
