@@ -5,6 +5,7 @@ import path from 'node:path'
 import { contractValidator, parseSimulatorConfig, startSimulator } from '../../src/simulator'
 import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
 import { BROWSE_EVENT, ORDER_EVENT, manualClock, withSimulator } from '../helpers'
+import type { ManualClock } from '../helpers'
 
 async function token(simulator: RunningSimulator, secret = simulator.credentials.clientSecret): Promise<Response> {
   return fetch(simulator.tokenUrl, {
@@ -38,6 +39,14 @@ function post(
 
 const get = (simulator: RunningSimulator, bearer: string, route: string) =>
   fetch(`${simulator.apiUrl}${route}`, { headers: { authorization: `Bearer ${bearer}` } })
+
+/** Checks that `bearer` is taken for `ms` more milliseconds of `clock`, and refused from then on. */
+async function expectValidFor(simulator: RunningSimulator, clock: ManualClock, bearer: string, ms: number) {
+  clock.advance(ms - 1)
+  expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
+  clock.advance(1)
+  expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
+}
 
 const email = (value: string) => ({ identifierType: 'EmailAddress', identifierValue: value })
 
@@ -86,11 +95,7 @@ describe('tokens', () => {
     return withSimulator(
       { tokenLifetimeSeconds: 120 },
       async (simulator) => {
-        const bearer = await accessToken(simulator)
-        clock.advance(119_999)
-        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
-        clock.advance(1)
-        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
+        await expectValidFor(simulator, clock, await accessToken(simulator), 120_000)
       },
       clock
     )
@@ -107,16 +112,8 @@ describe('tokens', () => {
       { faults: { revokeTokensEveryMs: 100 } },
       async (simulator) => {
         clock.advance(50)
-        const bearer = await accessToken(simulator)
-        clock.advance(49)
-        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
-        clock.advance(1)
-        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
-        const next = await accessToken(simulator)
-        clock.advance(99)
-        expect((await get(simulator, next, '/eventConfigurations')).status).toBe(200)
-        clock.advance(1)
-        expect((await get(simulator, next, '/eventConfigurations')).status).toBe(401)
+        await expectValidFor(simulator, clock, await accessToken(simulator), 50)
+        await expectValidFor(simulator, clock, await accessToken(simulator), 100)
       },
       clock
     )
