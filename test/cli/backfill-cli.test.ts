@@ -48,7 +48,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file, orderIds } = writeExport(dir, 100)
     const report = path.join(dir, 'report.json')
-    const run = await runCli(['backfill', '--config', writeConfig(dir), '--report', report, file], { env })
+    const run = await runMain(['backfill', '--config', writeConfig(dir), '--report', report, file], env)
     expect(run.stderr).not.toMatch(/error/i)
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/Backfill completed/)
@@ -63,7 +63,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 10, { 3: 'not json' })
     const deadLetters = path.join(dir, 'dl.ndjson')
-    const run = await runCli(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], { env })
+    const run = await runMain(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], env)
     expect(run.status).toBe(3)
     expect(run.stdout).toContain(deadLetters)
     expect(readDeadLetters(deadLetters)).toMatchObject([{ raw: 'not json', deadLetter: { where: 'line 3' } }])
@@ -80,7 +80,7 @@ describe('listrak backfill', () => {
     expect(simulator.state.journal).toHaveLength(30)
     const gz = path.join(dir, 'export.ndjson.gz')
     writeFileSync(gz, gzipSync(plain))
-    expect((await runCli(['backfill', '--quiet', '--config', writeConfig(dir), gz], { env })).status).toBe(0)
+    expect((await runMain(['backfill', '--quiet', '--config', writeConfig(dir), gz], env)).status).toBe(0)
     expect(
       (await runCli(['backfill', '--quiet', '--config', writeConfig(dir), '-'], { env, input: gzipSync(plain) })).status
     ).toBe(0)
@@ -107,7 +107,7 @@ describe('listrak backfill', () => {
         )
         .join('\n')
     )
-    expect((await runCli(['backfill', '--quiet', '--config', config, deadLetters], { env })).status).toBe(0)
+    expect((await runMain(['backfill', '--quiet', '--config', config, deadLetters], env)).status).toBe(0)
     expect(simulator.state.journal).toHaveLength(5)
   })
 
@@ -115,7 +115,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 30, { 2: 'broken' })
     const payloads = path.join(dir, 'payloads.ndjson')
-    const run = await runCli(
+    const run = await runMain(
       [
         'backfill',
         '--dry-run',
@@ -127,7 +127,7 @@ describe('listrak backfill', () => {
         path.join(dir, 'dl'),
         file
       ],
-      { env }
+      env
     )
     expect(run.status).toBe(3)
     expect(run.stdout).toMatch(/would send +rejected[^\n]*\n +Orders +30 +0 /)
@@ -251,7 +251,7 @@ describe('listrak backfill', () => {
     ])('%s', async (_case, args, message) => {
       const dir = workDir()
       const deadLetters = path.join(dir, 'dl.ndjson')
-      const run = await runCli([...args(dir), '--dead-letter', deadLetters], { env })
+      const run = await runMain([...args(dir), '--dead-letter', deadLetters], env)
       expect({ status: run.status, stderr: run.stderr }).toMatchObject({
         status: 2,
         stderr: expect.stringMatching(message)
@@ -262,8 +262,9 @@ describe('listrak backfill', () => {
 
     it('missing credentials', async () => {
       const dir = workDir()
-      const run = await runCli(['backfill', '--config', writeConfig(dir), path.join(dir, 'x')], {
-        env: { LISTRAK_CLIENT_ID: '', LISTRAK_CLIENT_SECRET: '' }
+      const run = await runMain(['backfill', '--config', writeConfig(dir), path.join(dir, 'x')], {
+        LISTRAK_CLIENT_ID: '',
+        LISTRAK_CLIENT_SECRET: ''
       })
       expect(run.status).toBe(2)
       expect(run.stderr).toMatch(/Set LISTRAK_CLIENT_ID and LISTRAK_CLIENT_SECRET/)
@@ -274,8 +275,9 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 5)
     const checkpoint = path.join(dir, 'cp.json')
-    const run = await runCli(['backfill', '--checkpoint', checkpoint, '--config', writeConfig(dir), file], {
-      env: { ...env, LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234' }
+    const run = await runMain(['backfill', '--checkpoint', checkpoint, '--config', writeConfig(dir), file], {
+      ...env,
+      LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234'
     })
     expect(run.status).toBe(1)
     expect(run.stdout).toMatch(/stopped .*refused the client credentials/)
@@ -290,7 +292,7 @@ describe('listrak backfill', () => {
     const config = writeConfig(dir, {
       subscriptions: [{ ...orders, mapping: { ...orders.mapping, eventUID: '00000000-0000-4000-8000-000000000000' } }]
     })
-    const run = await runCli(['backfill', '--config', config, '--dead-letter', deadLetters, file], { env })
+    const run = await runMain(['backfill', '--config', config, '--dead-letter', deadLetters, file], env)
     expect(run.status).toBe(1)
     expect(run.stdout).toMatch(
       /subscription "Orders": mapping\.eventUID: "00000000-0000-4000-8000-000000000000" is not one of the choices the account offers: Order Placed \(6f1c1b8e-4d2a-4c1e-9a57-0b9a3f2e8c01\)/
@@ -317,7 +319,7 @@ describe('listrak backfill', () => {
     const arrivedBeforeKill = simulator.state.journal.length
     expect(arrivedBeforeKill).toBeLessThan(1200)
 
-    const resumed = await runCli(['backfill', '--checkpoint', checkpoint, '--config', config, file], { env })
+    const resumed = await runMain(['backfill', '--checkpoint', checkpoint, '--config', config, file], env)
     expect(resumed.status).toBe(0)
     expect(resumed.stdout).toMatch(
       /resumed from a checkpoint: [\d,]+ events finished before; [\d,]+ read and unfinished then went again/
