@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,6 +12,14 @@ import type { RunningSimulator, SimulatorConfigInput } from '../src/simulator'
 export const ORDER_EVENT = DEFAULT_EVENT_CONFIGURATIONS[0]
 export const BROWSE_EVENT = DEFAULT_EVENT_CONFIGURATIONS[1]
 export const SIGNUP_EVENT = DEFAULT_EVENT_CONFIGURATIONS[2]
+
+/** The environment a CLI run needs to reach `simulator` with its credentials. */
+export function credentialsEnv(simulator: RunningSimulator): NodeJS.ProcessEnv {
+  return {
+    LISTRAK_CLIENT_ID: simulator.credentials.clientId,
+    LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret
+  }
+}
 
 export function settingsFor(simulator: RunningSimulator): Settings {
   return { client_id: simulator.credentials.clientId, client_secret: simulator.credentials.clientSecret }
@@ -101,12 +110,24 @@ export function json(response: ServerResponse, status: number, body: unknown): v
   response.end(JSON.stringify(body))
 }
 
-/** Runs `run` against a simulator of its own, closed afterwards whatever happens. */
+/** A clock that moves only when the test says so, for the simulator's token lifetimes and rate limit. */
+export interface ManualClock {
+  now: () => number
+  advance(ms: number): void
+}
+
+export function manualClock(start = Date.parse('2024-01-01T00:00:00Z')): ManualClock {
+  let now = start
+  return { now: () => now, advance: (ms) => (now += ms) }
+}
+
+/** Runs `run` against a simulator of its own (on `clock` when given), closed afterwards whatever happens. */
 export async function withSimulator<T>(
   config: SimulatorConfigInput,
-  run: (simulator: RunningSimulator) => Promise<T>
+  run: (simulator: RunningSimulator) => Promise<T>,
+  clock?: ManualClock
 ): Promise<T> {
-  const simulator = await startSimulator({ config })
+  const simulator = await startSimulator({ config, clock: clock?.now })
   try {
     return await run(simulator)
   } finally {
@@ -114,15 +135,26 @@ export async function withSimulator<T>(
   }
 }
 
-/** Polls `condition` until it holds, failing after 10 s with what it waited for. */
+export interface WaitOptions {
+  /** The child process the condition depends on: the wait fails at once, saying so, when it exits first. */
+  child?: ChildProcess
+  /** How often to look, in milliseconds. */
+  everyMs?: number
+}
+
+/** Polls `condition` until it holds, failing after `timeoutMs` (10 s by default) with what it waited for. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 10_000
+  timeoutMs = 10_000,
+  { child, everyMs = 20 }: WaitOptions = {}
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`waiting for ${what}: the child process exited (${child.signalCode ?? child.exitCode}) first`)
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

@@ -93,8 +93,25 @@ export async function resolveOrExit(
   }
 }
 
+/**
+ * Runs a command's work connected as the options say (flags win over the config file; credentials from the
+ * environment), and closes the connection (an embedded simulator) whatever happens.
+ */
+export async function withConnection<T>(
+  values: ConnectionValues,
+  run: (connection: Connection) => Promise<T>,
+  config?: InstanceFile
+): Promise<T> {
+  const connection = await connectFromOptions(values, config)
+  try {
+    return await run(connection)
+  } finally {
+    await connection.close()
+  }
+}
+
 /** Connects as the options say: flags win over the config file; credentials from the environment. */
-export async function connectFromOptions(values: ConnectionValues, config?: InstanceFile): Promise<Connection> {
+async function connectFromOptions(values: ConnectionValues, config?: InstanceFile): Promise<Connection> {
   const file = config ?? (values.config ? await loadConfigOrExit(values.config) : undefined)
   const endpoints: Partial<Endpoints> = { ...file?.endpoints }
   if (values['api-url']) endpoints.apiUrl = values['api-url']

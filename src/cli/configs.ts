@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { connectFromOptions, connectionHelp, connectionOptions, listConfigurations } from './account'
+import { withConnection, connectionHelp, connectionOptions, listConfigurations } from './account'
 import type { Command } from './command'
 import { table } from './table'
 
@@ -23,8 +23,7 @@ export const configsCommand: Command = {
       args: argv,
       options: { ...connectionOptions, json: { type: 'boolean', default: false } }
     })
-    const connection = await connectFromOptions(values)
-    try {
+    return withConnection(values, async (connection) => {
       const configurations = await listConfigurations(connection)
       if (values.json) process.stdout.write(`${JSON.stringify(configurations, null, 2)}\n`)
       else if (configurations.length === 0) process.stdout.write('The account has no event configurations.\n')
@@ -36,8 +35,6 @@ export const configsCommand: Command = {
           )
         )
       return 0
-    } finally {
-      await connection.close()
-    }
+    })
   }
 }

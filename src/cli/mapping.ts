@@ -1,17 +1,18 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import { destinations } from '../../destinations'
 import { PRODUCTION_ENDPOINTS } from '../../destinations/listrak-cross-channel/sendCustomEvent/endpoints'
 import { readRecords } from '../backfill/reading'
+import { replaceFile } from '../common/replace-file'
 import { ConfigError } from '../instance'
 import { addSubscription } from '../tools/add-subscription'
 import { formatJson } from '../tools/format-json'
 import type { SubscriptionEntry } from '../tools/add-subscription'
 import { suggestMapping } from '../tools/suggest-mapping'
 import type { MappingSuggestion } from '../tools/suggest-mapping'
-import { AccountError, connectFromOptions, connectionHelp, connectionOptions, getEventDetail } from './account'
+import { AccountError, withConnection, connectionHelp, connectionOptions, getEventDetail } from './account'
 import type { Connection } from './connection'
 import { UsageError } from './command'
 import type { Command } from './command'
@@ -65,18 +66,6 @@ async function writeNewFile(file: string, text: string, force: boolean, hint: st
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST')
       throw new UsageError(`${file} exists already; pass --force to replace it${hint}.`)
-    throw new UsageError(`Cannot write ${file}: ${(error as Error).message}`)
-  }
-}
-
-/** Replaces a file's content at once (a temporary file renamed over it), so a failure never leaves half a file. */
-async function replaceFile(file: string, text: string): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
-  try {
-    await writeFile(temporary, text)
-    await rename(temporary, file)
-  } catch (error) {
-    await rm(temporary, { force: true })
     throw new UsageError(`Cannot write ${file}: ${(error as Error).message}`)
   }
 }
@@ -139,8 +128,7 @@ export const mappingCommand: Command = {
     if (events.length === 0) throw new UsageError(`--sample ${values.sample} holds no events.`)
     const file = values.config === undefined ? undefined : await readJson(values.config)
 
-    const connection = await connectFromOptions(values)
-    try {
+    return withConnection(values, async (connection) => {
       const detail = await getEventDetail(connection, eventUID)
       const suggestion = suggestMapping(detail.eventSchemaAttrs, events)
       if (!suggestion)
@@ -192,7 +180,10 @@ export const mappingCommand: Command = {
           values.force,
           values.config ? '' : `, or add to it with --config ${values.out}`
         )
-      else if (target !== undefined) await replaceFile(target, text)
+      else if (target !== undefined)
+        await replaceFile(target, text).catch((error: Error) => {
+          throw new UsageError(`Cannot write ${target}: ${error.message}`)
+        })
       else process.stdout.write(text)
 
       const report = [
@@ -219,9 +210,7 @@ export const mappingCommand: Command = {
       }
       process.stderr.write(`${report.join('\n')}\n`)
       return 0
-    } finally {
-      await connection.close()
-    }
+    })
   }
 }
 

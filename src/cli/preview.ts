@@ -5,7 +5,7 @@ import { previewEvents } from '../tools/preview'
 import type { PreviewedEvent, PreviewSummary } from '../tools/preview'
 import {
   AccountError,
-  connectFromOptions,
+  withConnection,
   connectionHelp,
   connectionOptions,
   definitionAt,
@@ -109,47 +109,49 @@ export const previewCommand: Command = {
         json: { type: 'boolean', default: false }
       }
     })
-    if (!values.config) throw new UsageError('--config is required: the backfill configuration to preview.')
+    const configPath = values.config
+    if (!configPath) throw new UsageError('--config is required: the backfill configuration to preview.')
     const limit = Number(values.limit)
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`--limit must be a whole number of at least 1, got "${values.limit}"`)
     if (positionals.length > 1) throw new UsageError('Give at most one sample file (or none, for stdin).')
-    const config = await loadConfigOrExit(values.config)
+    const config = await loadConfigOrExit(configPath)
     const { entry } = destinationOf(config)
 
     const sample = await readSample(positionals[0] ?? '-', limit, config.maxLineBytes)
 
-    const connection = await connectFromOptions(values, config)
-    try {
-      const subscriptions = await resolveOrExit(
-        config,
-        definitionAt(entry, connection.endpoints),
-        connection.settings,
-        values.config
-      )
-      const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
-      const { events, summary } = await previewEvents(sample, {
-        definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),
-        settings: connection.settings,
-        apiUrl: connection.endpoints.apiUrl,
-        subscriptions,
-        schemaOf: async (eventUID) => {
-          if (!schemas.has(eventUID)) {
-            try {
-              schemas.set(eventUID, (await getEventDetail(connection, eventUID)).eventSchemaAttrs)
-            } catch (error) {
-              if (!(error instanceof AccountError) || !/has no event configuration/.test(error.message)) throw error
-              schemas.set(eventUID, undefined)
+    return withConnection(
+      values,
+      async (connection) => {
+        const subscriptions = await resolveOrExit(
+          config,
+          definitionAt(entry, connection.endpoints),
+          connection.settings,
+          configPath
+        )
+        const schemas = new Map<string, Awaited<ReturnType<typeof getEventDetail>>['eventSchemaAttrs'] | undefined>()
+        const { events, summary } = await previewEvents(sample, {
+          definitionAt: (apiUrl) => definitionAt(entry, { ...connection.endpoints, apiUrl }),
+          settings: connection.settings,
+          apiUrl: connection.endpoints.apiUrl,
+          subscriptions,
+          schemaOf: async (eventUID) => {
+            if (!schemas.has(eventUID)) {
+              try {
+                schemas.set(eventUID, (await getEventDetail(connection, eventUID)).eventSchemaAttrs)
+              } catch (error) {
+                if (!(error instanceof AccountError) || !/has no event configuration/.test(error.message)) throw error
+                schemas.set(eventUID, undefined)
+              }
             }
+            return schemas.get(eventUID)
           }
-          return schemas.get(eventUID)
-        }
-      })
-      if (values.json) process.stdout.write(`${JSON.stringify({ events, summary }, null, 2)}\n`)
-      else process.stdout.write(`${[...events.map(describe), '', describeSummary(summary)].join('\n')}\n`)
-      return summary.rejected > 0 ? EXIT.deadLetters : EXIT.ok
-    } finally {
-      await connection.close()
-    }
+        })
+        if (values.json) process.stdout.write(`${JSON.stringify({ events, summary }, null, 2)}\n`)
+        else process.stdout.write(`${[...events.map(describe), '', describeSummary(summary)].join('\n')}\n`)
+        return summary.rejected > 0 ? EXIT.deadLetters : EXIT.ok
+      },
+      config
+    )
   }
 }

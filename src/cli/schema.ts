@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { connectFromOptions, connectionHelp, connectionOptions, getEventDetail } from './account'
+import { withConnection, connectionHelp, connectionOptions, getEventDetail } from './account'
 import { UsageError } from './command'
 import type { Command } from './command'
 import { table } from './table'
@@ -27,8 +27,7 @@ export const schemaCommand: Command = {
       options: { ...connectionOptions, json: { type: 'boolean', default: false } }
     })
     if (positionals.length !== 1) throw new UsageError('Give one EVENT_UID (list them with `listrak configs`).')
-    const connection = await connectFromOptions(values)
-    try {
+    return withConnection(values, async (connection) => {
       const detail = await getEventDetail(connection, positionals[0])
       if (values.json) {
         process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`)
@@ -41,8 +40,6 @@ export const schemaCommand: Command = {
       )
       process.stdout.write(fields.length > 0 ? table(['Field', 'Type'], fields) : 'The event has no fields.\n')
       return 0
-    } finally {
-      await connection.close()
-    }
+    })
   }
 }

@@ -9,7 +9,7 @@ export class LeakyBucket {
   constructor(
     private readonly requestsPerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now()
+    private readonly now: () => number
   ) {
     this.last = now()
   }

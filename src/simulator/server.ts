@@ -57,6 +57,8 @@ export interface SimulatorOptions {
   config?: SimulatorConfigInput
   /** Also append every accepted event to this NDJSON file. */
   journalPath?: string
+  /** Milliseconds since the epoch, read for token lifetimes, scheduled revocations and the rate limit; Date.now by default. */
+  clock?: () => number
 }
 
 export interface RunningSimulator {
@@ -104,9 +106,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const configurations = new Map<string, EventConfiguration>(
     config.eventConfigurations.map((configuration) => [configuration.eventUID.toLowerCase(), configuration])
   )
-  const tokens = new Map<string, number>()
+  const clock = options.clock ?? Date.now
+  const startedAt = clock()
+  /** Each live token's issue and expiry times. */
+  const tokens = new Map<string, { issuedAt: number; expiresAt: number }>()
   const random = seededRandom(config.seed)
-  const bucket = config.rateLimit && new LeakyBucket(config.rateLimit.requestsPerSecond, config.rateLimit.burst)
+  const bucket = config.rateLimit && new LeakyBucket(config.rateLimit.requestsPerSecond, config.rateLimit.burst, clock)
   const validateEventList = contractValidator('EventList')
   const journalFile: WriteStream | undefined = options.journalPath
     ? createWriteStream(options.journalPath, { flags: 'a' })
@@ -135,9 +140,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     revokeTokens: () => tokens.clear(),
     issuedTokens: () => [...issued]
   }
-  const revoker = config.faults.revokeTokensEveryMs
-    ? setInterval(() => tokens.clear(), config.faults.revokeTokensEveryMs).unref()
-    : undefined
+  /** When the scheduled revocations last made every earlier token invalid (the start, before the first). */
+  function lastScheduledRevocation(now: number): number {
+    const every = config.faults.revokeTokensEveryMs
+    return every ? startedAt + Math.floor((now - startedAt) / every) * every : startedAt
+  }
 
   function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (status === 429) stats.status429++
@@ -176,9 +183,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     )
     if (!known) return send(response, 401, { error: 'invalid_client' })
     const token = randomBytes(24).toString('hex')
-    const now = Date.now()
-    if (tokens.size > 10_000) for (const [key, expiresAt] of tokens) if (expiresAt <= now) tokens.delete(key)
-    tokens.set(token, now + config.tokenLifetimeSeconds * 1000)
+    const now = clock()
+    if (tokens.size > 10_000) for (const [key, { expiresAt }] of tokens) if (expiresAt <= now) tokens.delete(key)
+    tokens.set(token, { issuedAt: now, expiresAt: now + config.tokenLifetimeSeconds * 1000 })
     issued.push(token)
     stats.tokensIssued++
     send(response, 200, { access_token: token, token_type: 'Bearer', expires_in: config.tokenLifetimeSeconds })
@@ -186,8 +193,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   function authorized(request: IncomingMessage): boolean {
     const match = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')
-    const expiresAt = match ? tokens.get(match[1]) : undefined
-    return expiresAt !== undefined && expiresAt > Date.now()
+    const issued = match ? tokens.get(match[1]) : undefined
+    const now = clock()
+    return issued !== undefined && issued.expiresAt > now && issued.issuedAt >= lastScheduledRevocation(now)
   }
 
   async function postEvents(
@@ -320,7 +328,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     credentials: { ...config.clients[0] },
     state,
     close: async () => {
-      if (revoker) clearInterval(revoker)
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (journalFile) await new Promise<void>((resolve) => journalFile.end(resolve))

@@ -1,5 +1,6 @@
 import type { JSONObject } from '@segment/actions-core'
 import { ConfigError, parseInstanceFile } from '../instance'
+import { isObject } from '../common/is-object'
 
 /** A subscription as a configuration file holds it. */
 export interface SubscriptionEntry {
@@ -8,9 +9,6 @@ export interface SubscriptionEntry {
   partnerAction: string
   mapping: JSONObject
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * A configuration file's JSON with `entry` added as the last of its `subscriptions`. A file of one

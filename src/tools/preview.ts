@@ -6,6 +6,7 @@ import { normalizeIdentifiers } from '../../destinations/listrak-cross-channel/s
 import type { SourceRecord } from '../backfill/reading'
 import { startCaptureProxy } from '../instance'
 import type { CapturedRequest, SubscriptionSettings } from '../instance'
+import { isObject } from '../common/is-object'
 
 export type ProblemKind =
   | 'unreadable'
@@ -92,8 +93,6 @@ export interface PreviewInput {
 
 const labelOf = (event: SegmentEvent) =>
   [event.type, event.event ? `"${event.event}"` : undefined].filter(Boolean).join(' ')
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** What a mapping makes of one event before sending: the problems a person can fix, field by field. */
 function fieldProblems(

@@ -4,7 +4,7 @@ import { Backfill } from '../../src/backfill'
 import path from 'node:path'
 import { DEFAULT_EVENT_CONFIGURATIONS } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
-import { json, SIGNUP_EVENT, startLocalServer, withSimulator } from '../helpers'
+import { json, SIGNUP_EVENT, startLocalServer, waitFor, withSimulator } from '../helpers'
 import {
   arrivals,
   backfillOptions,
@@ -208,10 +208,11 @@ describe('backfill into the simulator', () => {
     // A second run that finishes nothing (every post fails) and is stopped.
     await withSimulator({ faults: { errorRate: 1 } }, async (failing) => {
       const interrupt = new AbortController()
-      setTimeout(() => interrupt.abort(), 300)
-      const stopped = await runBackfill(
-        backfillOptions(failing, dir, [file], { checkpointPath, signal: interrupt.signal })
-      )
+      const running = runBackfill(backfillOptions(failing, dir, [file], { checkpointPath, signal: interrupt.signal }))
+      // Stopped once it has tried and failed, not at a moment that depends on the machine's speed.
+      await waitFor(() => failing.state.stats.status5xx > 0, 'a post to fail')
+      interrupt.abort()
+      const stopped = await running
       expect(stopped.outcome).toBe('aborted')
     })
     const afterStop = JSON.parse(readFileSync(checkpointPath, 'utf8')) as {

@@ -14,13 +14,15 @@ import {
   workDir,
   writeExport
 } from '../backfill/fixtures'
-import { runCli, runMain, spawnCli } from './run-cli'
+import { credentialsEnv, waitFor } from '../helpers'
+import { runCli, spawnCli } from './run-cli'
+import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   simulator = await startSimulator({ config: { faults: { latencyMs: 10 } } })
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))
@@ -46,7 +48,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file, orderIds } = writeExport(dir, 100)
     const report = path.join(dir, 'report.json')
-    const run = await runCli(['backfill', '--config', writeConfig(dir), '--report', report, file], { env })
+    const run = await runMain(['backfill', '--config', writeConfig(dir), '--report', report, file], env)
     expect(run.stderr).not.toMatch(/error/i)
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/Backfill completed/)
@@ -61,7 +63,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 10, { 3: 'not json' })
     const deadLetters = path.join(dir, 'dl.ndjson')
-    const run = await runCli(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], { env })
+    const run = await runMain(['backfill', '--config', writeConfig(dir), '--dead-letter', deadLetters, file], env)
     expect(run.status).toBe(3)
     expect(run.stdout).toContain(deadLetters)
     expect(readDeadLetters(deadLetters)).toMatchObject([{ raw: 'not json', deadLetter: { where: 'line 3' } }])
@@ -78,7 +80,7 @@ describe('listrak backfill', () => {
     expect(simulator.state.journal).toHaveLength(30)
     const gz = path.join(dir, 'export.ndjson.gz')
     writeFileSync(gz, gzipSync(plain))
-    expect((await runCli(['backfill', '--quiet', '--config', writeConfig(dir), gz], { env })).status).toBe(0)
+    expect((await runMain(['backfill', '--quiet', '--config', writeConfig(dir), gz], env)).status).toBe(0)
     expect(
       (await runCli(['backfill', '--quiet', '--config', writeConfig(dir), '-'], { env, input: gzipSync(plain) })).status
     ).toBe(0)
@@ -105,7 +107,7 @@ describe('listrak backfill', () => {
         )
         .join('\n')
     )
-    expect((await runCli(['backfill', '--quiet', '--config', config, deadLetters], { env })).status).toBe(0)
+    expect((await runMain(['backfill', '--quiet', '--config', config, deadLetters], env)).status).toBe(0)
     expect(simulator.state.journal).toHaveLength(5)
   })
 
@@ -113,7 +115,7 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 30, { 2: 'broken' })
     const payloads = path.join(dir, 'payloads.ndjson')
-    const run = await runCli(
+    const run = await runMain(
       [
         'backfill',
         '--dry-run',
@@ -125,7 +127,7 @@ describe('listrak backfill', () => {
         path.join(dir, 'dl'),
         file
       ],
-      { env }
+      env
     )
     expect(run.status).toBe(3)
     expect(run.stdout).toMatch(/would send +rejected[^\n]*\n +Orders +30 +0 /)
@@ -249,7 +251,7 @@ describe('listrak backfill', () => {
     ])('%s', async (_case, args, message) => {
       const dir = workDir()
       const deadLetters = path.join(dir, 'dl.ndjson')
-      const run = await runCli([...args(dir), '--dead-letter', deadLetters], { env })
+      const run = await runMain([...args(dir), '--dead-letter', deadLetters], env)
       expect({ status: run.status, stderr: run.stderr }).toMatchObject({
         status: 2,
         stderr: expect.stringMatching(message)
@@ -260,8 +262,9 @@ describe('listrak backfill', () => {
 
     it('missing credentials', async () => {
       const dir = workDir()
-      const run = await runCli(['backfill', '--config', writeConfig(dir), path.join(dir, 'x')], {
-        env: { LISTRAK_CLIENT_ID: '', LISTRAK_CLIENT_SECRET: '' }
+      const run = await runMain(['backfill', '--config', writeConfig(dir), path.join(dir, 'x')], {
+        LISTRAK_CLIENT_ID: '',
+        LISTRAK_CLIENT_SECRET: ''
       })
       expect(run.status).toBe(2)
       expect(run.stderr).toMatch(/Set LISTRAK_CLIENT_ID and LISTRAK_CLIENT_SECRET/)
@@ -272,8 +275,9 @@ describe('listrak backfill', () => {
     const dir = workDir()
     const { file } = writeExport(dir, 5)
     const checkpoint = path.join(dir, 'cp.json')
-    const run = await runCli(['backfill', '--checkpoint', checkpoint, '--config', writeConfig(dir), file], {
-      env: { ...env, LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234' }
+    const run = await runMain(['backfill', '--checkpoint', checkpoint, '--config', writeConfig(dir), file], {
+      ...env,
+      LISTRAK_CLIENT_SECRET: 'a-wrong-secret-1234'
     })
     expect(run.status).toBe(1)
     expect(run.stdout).toMatch(/stopped .*refused the client credentials/)
@@ -288,7 +292,7 @@ describe('listrak backfill', () => {
     const config = writeConfig(dir, {
       subscriptions: [{ ...orders, mapping: { ...orders.mapping, eventUID: '00000000-0000-4000-8000-000000000000' } }]
     })
-    const run = await runCli(['backfill', '--config', config, '--dead-letter', deadLetters, file], { env })
+    const run = await runMain(['backfill', '--config', config, '--dead-letter', deadLetters, file], env)
     expect(run.status).toBe(1)
     expect(run.stdout).toMatch(
       /subscription "Orders": mapping\.eventUID: "00000000-0000-4000-8000-000000000000" is not one of the choices the account offers: Order Placed \(6f1c1b8e-4d2a-4c1e-9a57-0b9a3f2e8c01\)/
@@ -304,9 +308,9 @@ describe('listrak backfill', () => {
     const config = writeConfig(dir)
     const child = spawnCli(['backfill', '--quiet', '--checkpoint', checkpoint, '--config', config, file], env)
     const exited = once(child, 'exit')
-    while (simulator.state.journal.length < 300) await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => simulator.state.journal.length >= 300, '300 events to arrive', 20_000, { child, everyMs: 2 })
     child.kill('SIGKILL')
-    await exited
+    expect(await exited).toEqual([null, 'SIGKILL'])
     const atKill = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
       position: { seq: number } | null
       finishedAfter: [number, number][]
@@ -315,7 +319,7 @@ describe('listrak backfill', () => {
     const arrivedBeforeKill = simulator.state.journal.length
     expect(arrivedBeforeKill).toBeLessThan(1200)
 
-    const resumed = await runCli(['backfill', '--checkpoint', checkpoint, '--config', config, file], { env })
+    const resumed = await runMain(['backfill', '--checkpoint', checkpoint, '--config', config, file], env)
     expect(resumed.status).toBe(0)
     expect(resumed.stdout).toMatch(
       /resumed from a checkpoint: [\d,]+ events finished before; [\d,]+ read and unfinished then went again/
@@ -339,10 +343,12 @@ describe('listrak backfill', () => {
   it('leaves no dead-letter file behind when nothing failed', async () => {
     const dir = workDir()
     const { file } = writeExport(dir, 3)
-    await runCli(
+    const run = await runMain(
       ['backfill', '--quiet', '--config', writeConfig(dir), '--dead-letter', path.join(dir, 'dl.ndjson'), file],
-      { env }
+      env
     )
+    expect(run.status).toBe(0)
+    expect(simulator.state.journal).toHaveLength(3)
     expect(existsSync(path.join(dir, 'dl.ndjson'))).toBe(false)
   })
 

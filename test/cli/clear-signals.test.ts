@@ -3,14 +3,14 @@ import path from 'node:path'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { workDir } from '../backfill/fixtures'
-import { startLocalServer } from '../helpers'
+import { credentialsEnv, startLocalServer } from '../helpers'
 import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   simulator = await startSimulator()
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))

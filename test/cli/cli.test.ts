@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { main } from '../../src/cli/main'
+import { waitFor } from '../helpers'
 import { runCli, spawnCli } from './run-cli'
 
 describe('listrak', () => {
@@ -54,7 +55,7 @@ describe('listrak simulator', () => {
     const child = spawnCli(['simulator', '--port', '0'])
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    while (!/Press Ctrl-C/.test(output)) await once(child.stdout, 'data')
+    await waitFor(() => /Press Ctrl-C/.test(output), 'the simulator to say it listens', 10_000, { child })
     const url = /listening on (http:\/\/\S+)/.exec(output)?.[1]
     expect(output).toMatch(/Client ID: +simulator-client/)
     const stats = await fetch(`${url}/_simulator/stats`)

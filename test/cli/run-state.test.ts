@@ -5,14 +5,15 @@ import { exportLines } from '../../scripts/sample-export'
 import { startSimulator } from '../../src/simulator'
 import type { RunningSimulator } from '../../src/simulator'
 import { arrivals, readDeadLetters, subscriptions, workDir, writeExport } from '../backfill/fixtures'
-import { json, ORDER_EVENT, startLocalServer } from '../helpers'
-import { runCli, runMain, spawnBuilt, spawnCli } from './run-cli'
+import { credentialsEnv, json, ORDER_EVENT, startLocalServer, waitFor } from '../helpers'
+import { runCli, spawnCli } from './run-cli'
+import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   simulator = await startSimulator({ config: { faults: { latencyMs: 5 } } })
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.state.journal.splice(0))
@@ -28,15 +29,6 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}, name = 'b
 
 const backfill = (dir: string, args: string[], input?: string) =>
   runCli(['backfill', '--quiet', '--dead-letter', path.join(dir, 'dl.ndjson'), ...args], { env, input })
-
-/** Polls `done` until it holds, failing after `seconds`: never a fixed sleep. */
-async function until(done: () => boolean, what: string, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 describe("a run's identity", () => {
   it("refuses a new day's export written under yesterday's name, sending nothing", async () => {
@@ -187,7 +179,7 @@ describe('one run at a time per checkpoint and dead-letter file', () => {
     const config = writeConfig(dir)
     const checkpoint = path.join(dir, 'cp.json')
     const deadLetters = path.join(dir, 'dl.ndjson')
-    const first = spawnBuilt(
+    const first = spawnCli(
       ['backfill', '--quiet', '--checkpoint', checkpoint, '--dead-letter', deadLetters, '--config', config, '-'],
       env
     )
@@ -195,7 +187,9 @@ describe('one run at a time per checkpoint and dead-letter file', () => {
     // Whatever happens, the child does not outlive the test.
     const killed = setTimeout(() => first.kill('SIGKILL'), 25_000)
     first.stdin.write(`${lines.slice(0, 20).join('\n')}\n`)
-    await until(() => simulator.state.journal.length === 20, 'the first run to send what it was given')
+    await waitFor(() => simulator.state.journal.length === 20, 'the first run to send what it was given', 20_000, {
+      child: first
+    })
     expect(existsSync(`${checkpoint}.lock`)).toBe(true)
 
     const second = await runMain(
@@ -504,9 +498,12 @@ describe('crash semantics', () => {
       starts.push(simulator.state.journal.length)
       const child = spawnCli(['backfill', '--quiet', ...args], env)
       const exited = once(child, 'exit')
-      while (simulator.state.journal.length < killAt) await new Promise((resolve) => setTimeout(resolve, 2))
+      await waitFor(() => simulator.state.journal.length >= killAt, `${killAt} events to arrive`, 20_000, {
+        child,
+        everyMs: 2
+      })
       child.kill('SIGKILL')
-      await exited
+      expect(await exited).toEqual([null, 'SIGKILL'])
     }
     starts.push(simulator.state.journal.length)
     expect((await backfill(dir, args.slice(0, -3).concat(file))).status).toBe(3)

@@ -4,15 +4,16 @@ import { DEFAULT_EVENT_CONFIGURATIONS, startSimulator } from '../../src/simulato
 import type { RunningSimulator } from '../../src/simulator'
 import type { PreviewedEvent, PreviewSummary } from '../../src/tools/preview'
 import { workDir } from '../backfill/fixtures'
-import { BROWSE_EVENT, ORDER_EVENT } from '../helpers'
+import { BROWSE_EVENT, credentialsEnv, ORDER_EVENT } from '../helpers'
 import { runCli } from './run-cli'
+import { runMain } from './run-main'
 
 let simulator: RunningSimulator
 let env: NodeJS.ProcessEnv
 let api: string[]
 beforeAll(async () => {
   simulator = await startSimulator()
-  env = { LISTRAK_CLIENT_ID: simulator.credentials.clientId, LISTRAK_CLIENT_SECRET: simulator.credentials.clientSecret }
+  env = credentialsEnv(simulator)
   api = ['--api-url', simulator.apiUrl, '--token-url', simulator.tokenUrl]
 })
 afterAll(() => simulator.close())
@@ -28,35 +29,34 @@ const order = (properties: Record<string, unknown>, traits: Record<string, unkno
 
 describe('listrak configs', () => {
   it('lists the event configurations as a table, and as JSON', async () => {
-    const run = await runCli(['configs', ...api], { env })
+    const run = await runMain(['configs', ...api], env)
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(new RegExp(`Order Placed +${ORDER_EVENT.eventUID}`))
-    const json = await runCli(['configs', '--json', ...api], { env })
+    const json = await runMain(['configs', '--json', ...api], env)
     expect(JSON.parse(json.stdout)).toHaveLength(3)
   })
 
   it('says plainly when the credentials are refused, with a non-zero exit', async () => {
-    const run = await runCli(['configs', ...api], { env: { ...env, LISTRAK_CLIENT_SECRET: 'nope-secret-999' } })
+    const run = await runMain(['configs', ...api], { ...env, LISTRAK_CLIENT_SECRET: 'nope-secret-999' })
     expect(run.status).toBe(1)
     expect(run.stderr).toMatch(/refused the client credentials \(HTTP 401\)/)
     expect(run.stderr).not.toContain('nope-secret-999')
   })
 
   it('says plainly which endpoint cannot be reached, and when the API path is wrong', async () => {
-    const run = await runCli(['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', 'http://127.0.0.1:9/t'], {
+    const run = await runMain(
+      ['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', 'http://127.0.0.1:9/t'],
       env
-    })
+    )
     expect(run.status).toBe(1)
     expect(run.stderr).toMatch(/Cannot reach the token URL http:\/\/127\.0\.0\.1:9\/t \(ECONNREFUSED\)/)
-    const api = await runCli(['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', simulator.tokenUrl], {
-      env
-    })
+    const api = await runMain(['configs', '--api-url', 'http://127.0.0.1:9/v1', '--token-url', simulator.tokenUrl], env)
     expect(api.stderr).toMatch(
       /Cannot reach the Listrak API at http:\/\/127\.0\.0\.1:9\/v1\/eventConfigurations \(ECONNREFUSED\)/
     )
-    const wrongPath = await runCli(
+    const wrongPath = await runMain(
       ['configs', '--api-url', simulator.apiUrl.replace('/crosschannel/v1', '/v2'), '--token-url', simulator.tokenUrl],
-      { env }
+      env
     )
     expect(wrongPath.status).toBe(1)
     expect(wrongPath.stderr).toMatch(
@@ -74,7 +74,7 @@ describe('listrak configs', () => {
         subscription: { mapping: {} }
       })
     )
-    expect((await runCli(['configs', '--config', config], { env })).status).toBe(0)
+    expect((await runMain(['configs', '--config', config], env)).status).toBe(0)
     // --api-url and --token-url win over the file.
     const unreachable = path.join(dir, 'unreachable.json')
     writeFileSync(
@@ -84,31 +84,31 @@ describe('listrak configs', () => {
         subscription: { mapping: {} }
       })
     )
-    expect((await runCli(['configs', '--config', unreachable], { env })).status).toBe(1)
-    expect((await runCli(['configs', '--config', unreachable, ...api], { env })).status).toBe(0)
+    expect((await runMain(['configs', '--config', unreachable], env)).status).toBe(1)
+    expect((await runMain(['configs', '--config', unreachable, ...api], env)).status).toBe(0)
   })
 })
 
 describe('listrak schema', () => {
   it("shows the event's fields, types and features", async () => {
-    const run = await runCli(['schema', ORDER_EVENT.eventUID, ...api], { env })
+    const run = await runMain(['schema', ORDER_EVENT.eventUID, ...api], env)
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/Order Placed/)
     expect(run.stdout).toMatch(/Used by: Workflow/)
     expect(run.stdout).toMatch(/orderTotal +Double/)
-    expect(JSON.parse((await runCli(['schema', ORDER_EVENT.eventUID, '--json', ...api], { env })).stdout)).toEqual(
+    expect(JSON.parse((await runMain(['schema', ORDER_EVENT.eventUID, '--json', ...api], env)).stdout)).toEqual(
       ORDER_EVENT
     )
   })
 
   it('finds an event configuration by its name too, as the action does', async () => {
-    const run = await runCli(['schema', 'Order Placed', '--json', ...api], { env })
+    const run = await runMain(['schema', 'Order Placed', '--json', ...api], env)
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({ eventUID: ORDER_EVENT.eventUID })
   })
 
   it('says plainly that an eventUID is unknown', async () => {
-    const run = await runCli(['schema', '00000000-0000-0000-0000-000000000000', ...api], { env })
+    const run = await runMain(['schema', '00000000-0000-0000-0000-000000000000', ...api], env)
     expect(run.status).toBe(1)
     expect(run.stderr).toMatch(
       /Listrak has no event configuration with eventUID "00000000-0000-0000-0000-000000000000"/
@@ -154,7 +154,7 @@ describe('listrak preview', () => {
       ].join('\n')
     )
     const before = simulator.state.stats.eventsAccepted
-    const run = await runCli(['preview', '--json', '--config', config, sample], { env })
+    const run = await runMain(['preview', '--json', '--config', config, sample], env)
     expect(run.status).toBe(3)
     const { events, summary } = JSON.parse(run.stdout) as { events: PreviewedEvent[]; summary: PreviewSummary }
     expect(simulator.state.stats.eventsAccepted).toBe(before)
@@ -214,7 +214,7 @@ describe('listrak preview', () => {
       count: 6
     })
 
-    const text = await runCli(['preview', '--config', config, '--limit', '2', sample], { env })
+    const text = await runMain(['preview', '--config', config, '--limit', '2', sample], env)
     expect(text.status).toBe(3)
     expect(text.stdout).toMatch(/line 2: track "Order Completed"\n {2}-> subscription: would be REJECTED \(400\)/)
     expect(text.stdout).toMatch(/2 events: 1 would be sent, 1 rejected, 0 match no subscription\./)
@@ -234,7 +234,7 @@ describe('listrak preview', () => {
     const run = await runCli(['preview', '--config', config], { env, input: order({ order_id: 'S' }) })
     expect(run.status).toBe(0)
     expect(run.stdout).toMatch(/1 events: 1 would be sent/)
-    expect(await runCli(['preview', '--config', config, '--limit', 'x'], { env })).toMatchObject({
+    expect(await runMain(['preview', '--config', config, '--limit', 'x'], env)).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--limit/)
     })
@@ -268,7 +268,7 @@ describe('listrak preview of a destination instance', () => {
     const sample = path.join(dir, 'mixed.ndjson')
     writeFileSync(sample, mixed.join('\n'))
     const before = simulator.state.stats.eventsAccepted
-    const run = await runCli(['preview', '--json', '--config', example, ...api, sample], { env })
+    const run = await runMain(['preview', '--json', '--config', example, ...api, sample], env)
     expect(run.status).toBe(0)
     expect(simulator.state.stats.eventsAccepted).toBe(before)
     const preview = JSON.parse(run.stdout) as Preview
@@ -313,7 +313,7 @@ describe('listrak preview of a destination instance', () => {
       }
     })
 
-    const text = await runCli(['preview', '--config', example, ...api, sample], { env })
+    const text = await runMain(['preview', '--config', example, ...api, sample], env)
     expect(text.status).toBe(0)
     expect(text.stdout).toMatch(/line 1: track "Order Completed"\n {2}-> Orders: would send\n {5}mapped payload: /)
     expect(text.stdout).toMatch(/line 3: identify\n {2}-> Sign-ups: would send/)
@@ -339,7 +339,7 @@ describe('listrak preview of a destination instance', () => {
     writeFileSync(config, JSON.stringify(instance))
     const sample = path.join(dir, 'sample.ndjson')
     writeFileSync(sample, [mixed[0], order({ order_id: 'O2', total: 'N/A' }), mixed[3]].join('\n'))
-    const run = await runCli(['preview', '--json', '--config', config, ...api, sample], { env })
+    const run = await runMain(['preview', '--json', '--config', config, ...api, sample], env)
     expect(run.status).toBe(3)
     const preview = JSON.parse(run.stdout) as Preview
     expect(matched(preview)).toEqual([['Orders', 'Every track'], ['Orders', 'Every track'], []])
@@ -405,9 +405,7 @@ describe('listrak mapping init', () => {
       ].join('\n')
     )
     const out = path.join(dir, 'backfill.json')
-    const run = await runCli(['mapping', 'init', ORDER_EVENT.eventUID, '--sample', sample, '--out', out, ...api], {
-      env
-    })
+    const run = await runMain(['mapping', 'init', ORDER_EVENT.eventUID, '--sample', sample, '--out', out, ...api], env)
     expect(run.status).toBe(0)
     expect(run.stderr).toMatch(/Mapped 6 of 6 fields of Order Placed from "Order Completed" events/)
     const config = JSON.parse(readFileSync(out, 'utf8')) as {
@@ -425,7 +423,7 @@ describe('listrak mapping init', () => {
       currency: { '@path': '$.context.traits.Currency' },
       couponCode: { '@path': '$.properties.coupon_code' }
     })
-    const preview = await runCli(['preview', '--config', out, sample], { env })
+    const preview = await runMain(['preview', '--config', out, sample], env)
     expect(preview.status).toBe(0)
     expect(preview.stdout).toMatch(/3 events: 2 would be sent, 0 rejected, 1 match no subscription\./)
   })
@@ -434,7 +432,7 @@ describe('listrak mapping init', () => {
     const dir = workDir()
     const sample = path.join(dir, 'sample.ndjson')
     writeFileSync(sample, JSON.stringify({ type: 'track', event: 'Order Completed', properties: { order_id: 'X' } }))
-    const run = await runCli(['mapping', 'init', ORDER_EVENT.eventUID, '--sample', sample, ...api], { env })
+    const run = await runMain(['mapping', 'init', ORDER_EVENT.eventUID, '--sample', sample, ...api], env)
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({
       subscriptions: [{ name: 'Order Placed', mapping: { eventUID: ORDER_EVENT.eventUID } }]
@@ -442,7 +440,7 @@ describe('listrak mapping init', () => {
     expect(run.stderr).toMatch(
       /No match in the sample; add these to subscriptions\[0\]\.mapping\.dataFields[\s\S]*orderTotal \(Double\)/
     )
-    const unknown = await runCli(['mapping', 'init', 'no-such-event', '--sample', sample, ...api], { env })
+    const unknown = await runMain(['mapping', 'init', 'no-such-event', '--sample', sample, ...api], env)
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toMatch(/no event configuration with eventUID "no-such-event"/)
   })
@@ -471,9 +469,7 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
 
   it('suggests from identify traits, and preview sends the identify calls with the result', async () => {
     const out = path.join(dir, 'signups.json')
-    const run = await runCli(['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api], {
-      env
-    })
+    const run = await runMain(['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api], env)
     expect(run.status).toBe(0)
     expect(run.stderr).toMatch(/Mapped 2 of 4 fields of Signed Up from identify calls/)
     const [subscription] = (JSON.parse(readFileSync(out, 'utf8')) as Written).subscriptions
@@ -485,7 +481,7 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
         dataFields: { firstName: { '@path': '$.traits.firstName' }, lastName: { '@path': '$.traits.lastName' } }
       }
     })
-    const preview = await runCli(['preview', '--config', out, sample], { env })
+    const preview = await runMain(['preview', '--config', out, sample], env)
     expect(preview.status).toBe(0)
     expect(preview.stdout).toMatch(/3 events: 3 would be sent, 0 rejected, 0 match no subscription\./)
   })
@@ -493,9 +489,9 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
   it('refuses a subscription that would send the events of another one a second time', async () => {
     const config = path.join(dir, 'backfill.json')
     writeFileSync(config, example)
-    const run = await runCli(
+    const run = await runMain(
       ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, '--name', 'Again', ...api],
-      { env }
+      env
     )
     expect(run.status).toBe(2)
     expect(run.stderr).toMatch(
@@ -509,7 +505,7 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
     // The example without its sign-up subscription, which the new one would repeat.
     const twoOfThree = example.replace(/,\n {4}\{\n {6}"name": "Sign-ups"[\s\S]*?\n {4}\}\n {2}\]/, '\n  ]')
     writeFileSync(config, twoOfThree)
-    const run = await runCli(
+    const run = await runMain(
       [
         'mapping',
         'init',
@@ -522,7 +518,7 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
         'Identified',
         ...api
       ],
-      { env }
+      env
     )
     expect(run.status).toBe(0)
     expect(run.stdout).toBe('')
@@ -542,9 +538,9 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
   it('refuses a name the configuration has already, and suggests --name', async () => {
     const config = path.join(dir, 'backfill.json')
     writeFileSync(config, example)
-    const run = await runCli(
+    const run = await runMain(
       ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, '--name', 'Sign-ups', ...api],
-      { env }
+      env
     )
     expect(run.status).toBe(2)
     expect(run.stderr).toContain(
@@ -564,9 +560,9 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
       concurrency: 2
     }
     writeFileSync(config, JSON.stringify(single))
-    const run = await runCli(
+    const run = await runMain(
       ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--config', config, ...api],
-      { env }
+      env
     )
     expect(run.status).toBe(0)
     expect(run.stderr).toMatch(/the single subscription is now subscriptions\[0\], "Order Placed"/)
@@ -581,17 +577,18 @@ describe('listrak mapping init --config, --name, --out, --force', () => {
   it('never replaces an existing file without --force', async () => {
     const out = path.join(dir, 'mine.json')
     writeFileSync(out, 'keep me')
-    const refused = await runCli(['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api], {
+    const refused = await runMain(
+      ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, ...api],
       env
-    })
+    )
     expect(refused.status).toBe(2)
     expect(refused.stderr).toContain(
       `${out} exists already; pass --force to replace it, or add to it with --config ${out}.`
     )
     expect(readFileSync(out, 'utf8')).toBe('keep me')
-    const forced = await runCli(
+    const forced = await runMain(
       ['mapping', 'init', SIGNUP_EVENT.eventUID, '--sample', sample, '--out', out, '--force', ...api],
-      { env }
+      env
     )
     expect(forced.status).toBe(0)
     expect((JSON.parse(readFileSync(out, 'utf8')) as Written).subscriptions[0].name).toBe('Signed Up')

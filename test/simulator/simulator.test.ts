@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { contractValidator, parseSimulatorConfig, startSimulator } from '../../src/simulator'
 import type { RunningSimulator, SimulatorConfigInput } from '../../src/simulator'
-import { BROWSE_EVENT, ORDER_EVENT, withSimulator } from '../helpers'
+import { BROWSE_EVENT, ORDER_EVENT, manualClock, withSimulator } from '../helpers'
+import type { ManualClock } from '../helpers'
 
 async function token(simulator: RunningSimulator, secret = simulator.credentials.clientSecret): Promise<Response> {
   return fetch(simulator.tokenUrl, {
@@ -39,6 +39,14 @@ function post(
 
 const get = (simulator: RunningSimulator, bearer: string, route: string) =>
   fetch(`${simulator.apiUrl}${route}`, { headers: { authorization: `Bearer ${bearer}` } })
+
+/** Checks that `bearer` is taken for `ms` more milliseconds of `clock`, and refused from then on. */
+async function expectValidFor(simulator: RunningSimulator, clock: ManualClock, bearer: string, ms: number) {
+  clock.advance(ms - 1)
+  expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
+  clock.advance(1)
+  expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
+}
 
 const email = (value: string) => ({ identifierType: 'EmailAddress', identifierValue: value })
 
@@ -82,13 +90,16 @@ describe('tokens', () => {
       expect((await post(simulator, 'made-up', { events: [] })).status).toBe(401)
     }))
 
-  it('expires tokens after their lifetime', () =>
-    withSimulator({ tokenLifetimeSeconds: 0.2 }, async (simulator) => {
-      const bearer = await accessToken(simulator)
-      expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
-      await sleep(250)
-      expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
-    }))
+  it('expires tokens after their lifetime', () => {
+    const clock = manualClock()
+    return withSimulator(
+      { tokenLifetimeSeconds: 120 },
+      async (simulator) => {
+        await expectValidFor(simulator, clock, await accessToken(simulator), 120_000)
+      },
+      clock
+    )
+  })
 
   it('revokes tokens early, on demand and on a schedule', async () => {
     await withSimulator({}, async (simulator) => {
@@ -96,11 +107,16 @@ describe('tokens', () => {
       simulator.state.revokeTokens()
       expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
     })
-    await withSimulator({ faults: { revokeTokensEveryMs: 100 } }, async (simulator) => {
-      const bearer = await accessToken(simulator)
-      await sleep(250)
-      expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(401)
-    })
+    const clock = manualClock()
+    await withSimulator(
+      { faults: { revokeTokensEveryMs: 100 } },
+      async (simulator) => {
+        clock.advance(50)
+        await expectValidFor(simulator, clock, await accessToken(simulator), 50)
+        await expectValidFor(simulator, clock, await accessToken(simulator), 100)
+      },
+      clock
+    )
   })
 })
 
@@ -283,30 +299,46 @@ describe('POST events: per-recipient results', () => {
 })
 
 describe('rate limiting (leaky bucket)', () => {
-  it('answers a burst with 429s and no Retry-After', () =>
-    // A slow leak, so that even a loaded machine sending the 20 requests over seconds meets the limit.
-    withSimulator({ rateLimit: { requestsPerSecond: 0.5, burst: 5 } }, async (simulator) => {
-      const bearer = await accessToken(simulator)
-      const responses = await Promise.all(
-        Array.from({ length: 20 }, () => get(simulator, bearer, '/eventConfigurations'))
-      )
-      const limited = responses.filter((response) => response.status === 429)
-      expect(limited.length).toBeGreaterThanOrEqual(10)
-      expect(responses.filter((response) => response.status === 200).length).toBeGreaterThanOrEqual(5)
-      expect(limited.every((response) => response.headers.get('retry-after') === null)).toBe(true)
-      expect(simulator.state.stats.status429).toBe(limited.length)
-    }))
+  it('answers a burst with 429s and no Retry-After', () => {
+    // The clock stands still: the 20 requests arrive at one instant however long the machine takes to send them.
+    const clock = manualClock()
+    return withSimulator(
+      { rateLimit: { requestsPerSecond: 50, burst: 5 } },
+      async (simulator) => {
+        const bearer = await accessToken(simulator)
+        const responses = await Promise.all(
+          Array.from({ length: 20 }, () => get(simulator, bearer, '/eventConfigurations'))
+        )
+        const limited = responses.filter((response) => response.status === 429)
+        expect(limited).toHaveLength(15)
+        expect(limited.every((response) => response.headers.get('retry-after') === null)).toBe(true)
+        expect(simulator.state.stats.status429).toBe(15)
+      },
+      clock
+    )
+  })
 
-  it('lets a client paced under the rate through', () =>
-    withSimulator({ rateLimit: { requestsPerSecond: 50, burst: 2 } }, async (simulator) => {
-      const bearer = await accessToken(simulator)
-      const statuses: number[] = []
-      for (let i = 0; i < 10; i++) {
-        statuses.push((await get(simulator, bearer, '/eventConfigurations')).status)
-        await sleep(40)
-      }
-      expect(statuses).toEqual(Array(10).fill(200))
-    }))
+  it('lets a client paced under the rate through, and drains at the configured rate', () => {
+    const clock = manualClock()
+    return withSimulator(
+      { rateLimit: { requestsPerSecond: 50, burst: 2 } },
+      async (simulator) => {
+        const bearer = await accessToken(simulator)
+        const statuses: number[] = []
+        for (let i = 0; i < 10; i++) {
+          statuses.push((await get(simulator, bearer, '/eventConfigurations')).status)
+          clock.advance(40)
+        }
+        expect(statuses).toEqual(Array(10).fill(200))
+        const burst = await Promise.all([1, 2, 3].map(() => get(simulator, bearer, '/eventConfigurations')))
+        expect(burst.map((response) => response.status).sort()).toEqual([200, 200, 429])
+        clock.advance(20) // one request's worth at 50 a second
+        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(200)
+        expect((await get(simulator, bearer, '/eventConfigurations')).status).toBe(429)
+      },
+      clock
+    )
+  })
 })
 
 describe('fault injection', () => {

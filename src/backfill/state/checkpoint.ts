@@ -1,5 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { replaceFile } from '../../common/replace-file'
 import { ConfigError } from '../../instance'
 
 const count = z.number().int().min(0)
@@ -110,9 +111,7 @@ export class CheckpointWriter {
     do {
       this.again = false
       const checkpoint = await this.take()
-      const temporary = `${this.path}.tmp`
-      await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`)
-      await rename(temporary, this.path)
+      await replaceFile(this.path, `${JSON.stringify(checkpoint)}\n`)
     } while (this.again)
   }
 }
