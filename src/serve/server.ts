@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { Server as NetServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { hasCredentials, keyAccepted, signatureAccepted } from './auth'
 import type { RelayCredentials } from './auth'
 import { BATCH_PATHS, eventsOf, parseJson, readBody, RequestError, SINGLE_EVENT_PATHS, WEBHOOK_PATH } from './body'
@@ -36,10 +36,8 @@ const EVENT_PATHS = new Set([...Object.keys(SINGLE_EVENT_PATHS), ...BATCH_PATHS,
 /** Probes and scrapes, answered often and not worth a log line each. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
-/** How long a shutdown keeps listening, for connections already in the system's backlog. */
-const BACKLOG_MS = 500
-/** How long no request must have started before a draining relay closes its connections. */
-const QUIET_MS = 200
+/** How long no connection (no request) must have come before a draining relay stops listening (closes them). */
+const QUIET_MS = 300
 
 /** Seconds a CDP is asked to wait before it retries a request that was not finished. */
 const RETRY_AFTER_SECONDS = { 429: 30, 503: 5 } as const
@@ -70,6 +68,7 @@ export async function startRelayServer(
   let draining = false
   let inFlight = 0
   let lastRequestAt = 0
+  let lastConnectionAt = 0
 
   /** Answers the request; returns what its log line says besides the request id, path and duration. */
   async function handle(request: IncomingMessage, response: ServerResponse, requestId: string) {
@@ -138,6 +137,7 @@ export async function startRelayServer(
         log({ requestId, path, ...entry, durationMs: Math.round(seconds * 1000) })
       })
   })
+  server.on('connection', () => (lastConnectionAt = performance.now()))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(listen.port, listen.host, () => resolve())
@@ -149,14 +149,20 @@ export async function startRelayServer(
     async close(graceMs = 10_000) {
       const deadline = performance.now() + graceMs
       draining = true
-      // Connections the system accepted before the signal wait in its backlog until this process takes them:
-      // listening a moment longer takes them, so that their requests are answered rather than reset.
-      await sleep(Math.min(BACKLOG_MS, graceMs))
+      // Connections the system accepted before the signal wait in its backlog until this process takes them, and
+      // closing the listener would reset them: it stays open until no connection came for a while. Each check
+      // comes after a poll of the event loop, which takes whatever waits in the backlog.
+      do {
+        await sleep(QUIET_MS)
+        await nextTurn()
+      } while (performance.now() - lastConnectionAt < QUIET_MS && performance.now() < deadline)
       const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()))
       // Requests already sent on open connections are still read and answered (with `Connection: close`):
       // wait until none is in flight and none has started for a moment, within the grace period.
-      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastRequestAt < QUIET_MS))
+      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastRequestAt < QUIET_MS)) {
         await sleep(QUIET_MS / 4)
+        await nextTurn()
+      }
       server.closeAllConnections()
       await closed
     }

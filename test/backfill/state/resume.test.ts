@@ -25,7 +25,7 @@ function checkpointOf(
   const prefix = [0, 0]
   for (const each of records) prefix[each.input] = addChecksum(prefix[each.input], checksumOf(each))
   return {
-    version: 3,
+    version: 4,
     runId: 'run',
     identity: { mode: 'real', configuration: { settings: '', subscriptions: '' }, inputs: [] },
     position,
