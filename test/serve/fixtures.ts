@@ -5,7 +5,7 @@ import { parseInstanceFile } from '../../src/instance'
 import { startRelay } from '../../src/serve'
 import type { RelayOptions, RunningRelay } from '../../src/serve'
 import type { RunningSimulator } from '../../src/simulator'
-import { definitionFor, settingsFor, startLocalServer } from '../helpers'
+import { definitionFor, settingsFor, startLocalServer, withSimulator } from '../helpers'
 import type { LocalServer } from '../helpers'
 
 /** The sample instance (examples/backfill.json): orders, product views, identify calls to sign-ups. */
@@ -126,4 +126,19 @@ export async function startFailingProxy(
     )
   })
   return { ...server, apiUrl: `${server.url}${target.pathname.replace(/\/+$/, '')}`, state }
+}
+
+/** Runs `run` against a relay of the sample instance and a simulator of their own, both closed afterwards. */
+export function withRelay<T>(
+  overrides: Partial<RelayOptions>,
+  run: (relay: TestRelay, simulator: RunningSimulator) => Promise<T>
+): Promise<T> {
+  return withSimulator({}, async (simulator) => {
+    const relay = await startTestRelay(simulator, simulator, overrides)
+    try {
+      return await run(relay, simulator)
+    } finally {
+      await relay.close()
+    }
+  })
 }

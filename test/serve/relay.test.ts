@@ -3,25 +3,20 @@ import path from 'node:path'
 import { workDir } from '../backfill/fixtures'
 import { ORDER_EVENT, waitFor, withSimulator } from '../helpers'
 import { runMain } from '../cli/run-main'
-import { instance, ORDERS_UID, post, sampleEvents, startFailingProxy, startTestRelay } from './fixtures'
+import { instance, ORDERS_UID, post, sampleEvents, startFailingProxy, startTestRelay, withRelay } from './fixtures'
 
 describe('the relay answers for every event', () => {
   it('delivers each event to its subscription once, and a repeat of the request sends nothing', () =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator)
-      try {
-        const events = sampleEvents('a', 2)
-        const first = await post(`${relay.url}/v1/events`, JSON.stringify(events))
-        expect(first.status).toBe(200)
-        expect(first.body.results?.map((result) => result.status)).toEqual(events.map(() => 'delivered'))
-        expect(simulator.state.journal).toHaveLength(6)
-        const again = await post(`${relay.url}/v1/events`, JSON.stringify(events))
-        expect(again.status).toBe(200)
-        expect(again.body.results?.map((result) => result.status)).toEqual(events.map(() => 'repeat'))
-        expect(simulator.state.journal).toHaveLength(6)
-      } finally {
-        await relay.close()
-      }
+    withRelay({}, async (relay, simulator) => {
+      const events = sampleEvents('a', 2)
+      const first = await post(`${relay.url}/v1/events`, JSON.stringify(events))
+      expect(first.status).toBe(200)
+      expect(first.body.results?.map((result) => result.status)).toEqual(events.map(() => 'delivered'))
+      expect(simulator.state.journal).toHaveLength(6)
+      const again = await post(`${relay.url}/v1/events`, JSON.stringify(events))
+      expect(again.status).toBe(200)
+      expect(again.body.results?.map((result) => result.status)).toEqual(events.map(() => 'repeat'))
+      expect(simulator.state.journal).toHaveLength(6)
     }))
 
   it('answers 200 naming the rejection of an event without identifiers beside a good one', () =>

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import { ConfigError } from '../../src/instance'
 import { withSimulator } from '../helpers'
-import { post, sampleEvents, startTestRelay } from './fixtures'
+import { post, sampleEvents, startTestRelay, withRelay } from './fixtures'
 
 const KEY = 'relay-key-1'
 const SECRET = 'shared-signing-secret'
@@ -18,15 +18,10 @@ describe('who may post', () => {
     ['a wrong key', { authorization: basic('wrong') }, 401],
     ['no credentials', {}, 401]
   ])('%s', (_case, headers, status) =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator, { credentials: { keys: [KEY, 'old-key'] } })
-      try {
-        const answer = await post(`${relay.url}/v1/events`, JSON.stringify(sampleEvents('k')), { ...json, ...headers })
-        expect(answer.status).toBe(status)
-        expect(simulator.state.journal).toHaveLength(status === 200 ? 3 : 0)
-      } finally {
-        await relay.close()
-      }
+    withRelay({ credentials: { keys: [KEY, 'old-key'] } }, async (relay, simulator) => {
+      const answer = await post(`${relay.url}/v1/events`, JSON.stringify(sampleEvents('k')), { ...json, ...headers })
+      expect(answer.status).toBe(status)
+      expect(simulator.state.journal).toHaveLength(status === 200 ? 3 : 0)
     })
   )
 
@@ -35,18 +30,13 @@ describe('who may post', () => {
     ['a batch signed on its first event only (Segment batch mode)', (body: string) => sign(body), true, 200],
     ['a wrong signature', () => sign('something else'), false, 401]
   ])('%s', (_case, signatureOf, batch, status) =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator, { credentials: { keys: [], signingSecret: SECRET } })
-      try {
-        const events = sampleEvents('s')
-        const body = JSON.stringify(batch ? events : events[0])
-        const signature = signatureOf(batch ? JSON.stringify(events[0]) : body)
-        const answer = await post(`${relay.url}/v1/events`, body, { ...json, 'x-signature': signature })
-        expect(answer.status).toBe(status)
-        expect(simulator.state.journal).toHaveLength(status === 200 ? (batch ? 3 : 1) : 0)
-      } finally {
-        await relay.close()
-      }
+    withRelay({ credentials: { keys: [], signingSecret: SECRET } }, async (relay, simulator) => {
+      const events = sampleEvents('s')
+      const body = JSON.stringify(batch ? events : events[0])
+      const signature = signatureOf(batch ? JSON.stringify(events[0]) : body)
+      const answer = await post(`${relay.url}/v1/events`, body, { ...json, 'x-signature': signature })
+      expect(answer.status).toBe(status)
+      expect(simulator.state.journal).toHaveLength(status === 200 ? (batch ? 3 : 1) : 0)
     })
   )
 
@@ -102,93 +92,68 @@ describe('bodies it refuses, sending nothing, and lives on', () => {
     ['another content type', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }, 415, /not JSON/],
     ['a path it does not serve', '[]', json, 404, /no such path/, '/v2/track']
   ])('%s', (_case, body, headers, status, message, path = '/v1/events') =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator)
-      try {
-        const answer = await post(`${relay.url}${path}`, body, headers)
-        expect(answer.status).toBe(status)
-        expect(answer.body.error).toMatch(message)
-        const after = await post(`${relay.url}/v1/events`, JSON.stringify(sampleEvents('after')))
-        expect(after.status).toBe(200)
-        expect(simulator.state.journal).toHaveLength(3)
-      } finally {
-        await relay.close()
-      }
+    withRelay({}, async (relay, simulator) => {
+      const answer = await post(`${relay.url}${path}`, body, headers)
+      expect(answer.status).toBe(status)
+      expect(answer.body.error).toMatch(message)
+      const after = await post(`${relay.url}/v1/events`, JSON.stringify(sampleEvents('after')))
+      expect(after.status).toBe(200)
+      expect(simulator.state.journal).toHaveLength(3)
     })
   )
 })
 
 describe('what it reads', () => {
   it('takes gzip bodies, Segment batches with a shared context, and single events typed by their path', () =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator)
-      try {
-        const [order, view, signup] = sampleEvents('g')
-        const batch = { batch: [{ ...order, context: undefined }], context: order.context }
-        const zipped = await post(`${relay.url}/v1/batch`, gzipSync(JSON.stringify(batch)), {
-          ...json,
-          'content-encoding': 'gzip'
-        })
-        expect(zipped.body.results).toMatchObject([{ status: 'delivered', subscription: 'Orders' }])
-        const tracked = await post(`${relay.url}/v1/track`, JSON.stringify({ ...view, type: undefined }))
-        expect(tracked.body.results).toMatchObject([{ status: 'delivered', subscription: 'Product views' }])
-        const page = await post(`${relay.url}/v1/page`, JSON.stringify({ messageId: 'g-page', name: 'Home' }))
-        expect(page).toMatchObject({ status: 200, body: { results: [{ status: 'unmatched' }] } })
-        const identified = await post(`${relay.url}/v1/identify`, JSON.stringify(signup))
-        expect(identified.body.results).toMatchObject([{ status: 'delivered', subscription: 'Sign-ups' }])
-        expect(simulator.state.journal).toHaveLength(3)
-      } finally {
-        await relay.close()
-      }
+    withRelay({}, async (relay, simulator) => {
+      const [order, view, signup] = sampleEvents('g')
+      const batch = { batch: [{ ...order, context: undefined }], context: order.context }
+      const zipped = await post(`${relay.url}/v1/batch`, gzipSync(JSON.stringify(batch)), {
+        ...json,
+        'content-encoding': 'gzip'
+      })
+      expect(zipped.body.results).toMatchObject([{ status: 'delivered', subscription: 'Orders' }])
+      const tracked = await post(`${relay.url}/v1/track`, JSON.stringify({ ...view, type: undefined }))
+      expect(tracked.body.results).toMatchObject([{ status: 'delivered', subscription: 'Product views' }])
+      const page = await post(`${relay.url}/v1/page`, JSON.stringify({ messageId: 'g-page', name: 'Home' }))
+      expect(page).toMatchObject({ status: 200, body: { results: [{ status: 'unmatched' }] } })
+      const identified = await post(`${relay.url}/v1/identify`, JSON.stringify(signup))
+      expect(identified.body.results).toMatchObject([{ status: 'delivered', subscription: 'Sign-ups' }])
+      expect(simulator.state.journal).toHaveLength(3)
     }))
 
   it('refuses an element that is no event alone, delivering the others of its request', () =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator)
-      try {
-        const [order] = sampleEvents('mixed')
-        const answer = await post(`${relay.url}/v1/events`, JSON.stringify([order, 5, { ...order, type: 'trak' }]))
-        expect(answer.status).toBe(200)
-        expect(answer.body.results).toMatchObject([
-          { index: 0, status: 'delivered' },
-          { index: 1, status: 'invalid', reason: 'event 1: not a JSON object' },
-          {
-            index: 2,
-            status: 'invalid',
-            reason: expect.stringMatching(/^event 2\.type: "trak" is not a Segment event type/)
-          }
-        ])
-        expect(simulator.state.journal).toHaveLength(1)
-      } finally {
-        await relay.close()
-      }
+    withRelay({}, async (relay, simulator) => {
+      const [order] = sampleEvents('mixed')
+      const answer = await post(`${relay.url}/v1/events`, JSON.stringify([order, 5, { ...order, type: 'trak' }]))
+      expect(answer.status).toBe(200)
+      expect(answer.body.results).toMatchObject([
+        { index: 0, status: 'delivered' },
+        { index: 1, status: 'invalid', reason: 'event 1: not a JSON object' },
+        {
+          index: 2,
+          status: 'invalid',
+          reason: expect.stringMatching(/^event 2\.type: "trak" is not a Segment event type/)
+        }
+      ])
+      expect(simulator.state.journal).toHaveLength(1)
     }))
 
   it('knows an event without a messageId by its content, so that its retry is a repeat', () =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator)
-      try {
-        const [order] = sampleEvents('m')
-        const body = JSON.stringify({ ...order, messageId: undefined })
-        expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'delivered' }])
-        expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'repeat' }])
-        expect(simulator.state.journal).toHaveLength(1)
-      } finally {
-        await relay.close()
-      }
+    withRelay({}, async (relay, simulator) => {
+      const [order] = sampleEvents('m')
+      const body = JSON.stringify({ ...order, messageId: undefined })
+      expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'delivered' }])
+      expect((await post(`${relay.url}/v1/events`, body)).body.results).toMatchObject([{ status: 'repeat' }])
+      expect(simulator.state.journal).toHaveLength(1)
     }))
 })
 
 describe('metrics', () => {
   it('asks a scraper for a key when the relay has keys', () =>
-    withSimulator({}, async (simulator) => {
-      const relay = await startTestRelay(simulator, simulator, { credentials: { keys: [KEY] } })
-      try {
-        expect((await fetch(`${relay.url}/metrics`)).status).toBe(401)
-        expect((await fetch(`${relay.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200)
-      } finally {
-        await relay.close()
-      }
+    withRelay({ credentials: { keys: [KEY] } }, async (relay) => {
+      expect((await fetch(`${relay.url}/metrics`)).status).toBe(401)
+      expect((await fetch(`${relay.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200)
     }))
 })
 
