@@ -121,7 +121,7 @@ describe('two relays sharing Redis, one killed with SIGKILL mid-load', () => {
           await send(bodies[index], index)
         }
       })
-      await waitFor(() => answeredByA >= 15, 'relay A to answer some requests')
+      await waitFor(() => answeredByA >= 15, 'relay A to answer some requests', 30_000)
       inFlightAtKill = inFlightAtA
       killed = true
       a.child.kill('SIGKILL')
@@ -138,5 +138,5 @@ describe('two relays sharing Redis, one killed with SIGKILL mid-load', () => {
       a.child.kill('SIGKILL')
       b.child.kill('SIGTERM')
     }
-  })
+  }, 90_000)
 })
