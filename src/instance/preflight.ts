@@ -281,16 +281,17 @@ export async function checkAccount(
   settings: JSONObject,
   routes: Route[]
 ): Promise<JSONObject> {
-  let accessToken = ''
-  if (destination.authentication?.scheme === 'oauth2') {
+  const oauth2 = destination.authentication?.scheme === 'oauth2'
+  /** A token; `refused` names the one the API refused, so that a refresh shared with other callers makes a new one. */
+  const tokenFor = async (refused: string): Promise<string> => {
     try {
       const tokens = await destination.refreshAccessToken(settings, {
         clientId: '',
         clientSecret: '',
-        accessToken: '',
+        accessToken: refused,
         refreshToken: ''
       })
-      accessToken = tokens?.accessToken ?? ''
+      return tokens?.accessToken ?? ''
     } catch (error) {
       const { status, message } = error as { status?: unknown; message?: string }
       // No HTTP answer at all: the token endpoint is down or its URL is wrong, which new credentials will not fix.
@@ -298,17 +299,24 @@ export async function checkAccount(
       throw new RunFailure(`Authentication failed: ${message}`)
     }
   }
-  const auth = { accessToken, refreshToken: '' }
+  const auth = { accessToken: oauth2 ? await tokenFor('') : '', refreshToken: '' }
   const problems: string[] = []
   for (const route of routes) {
     const { partnerAction, mapping } = route.subscription
     const action = destination.definition.actions[partnerAction]
     const dynamicFields = (action.dynamicFields ?? {}) as Record<string, unknown>
-    const choicesOf = (field: string, payload: JSONObject): Promise<DynamicChoices> =>
-      askUntilAnswered(
-        async () =>
-          (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
-      )
+    const choicesOf = async (field: string, payload: JSONObject): Promise<DynamicChoices> => {
+      const ask = () =>
+        askUntilAnswered(
+          async () =>
+            (await destination.executeDynamicField(partnerAction, field, { settings, payload, auth })) as DynamicChoices
+        )
+      const response = await ask()
+      if (!oauth2 || response.error?.code !== '401') return response
+      // The token was revoked since it was issued: a new one, once, as actions-core does for a batch.
+      auth.accessToken = await tokenFor(auth.accessToken)
+      return ask()
+    }
     for (const [field, value] of Object.entries(mapping)) {
       if (!(action.fields[field] as Fields[string] | undefined)?.dynamic) continue
       const where = `subscription "${route.name}": mapping.${field}`
@@ -337,5 +345,5 @@ export async function checkAccount(
       `The configuration does not fit the account:\n${problems.map((problem) => `  ${problem}`).join('\n')}`
     )
   }
-  return accessToken ? { access_token: accessToken } : {}
+  return auth.accessToken ? { access_token: auth.accessToken } : {}
 }

@@ -1,8 +1,8 @@
 import type { JSONObject } from '@segment/actions-core'
 import { DestinationInstance, registryRecipe } from '../../src/instance'
 import type { DestinationSource } from '../../src/instance'
-import { withSimulator } from '../helpers'
-import { definitionFor, orderMapping, settingsFor } from '../helpers'
+import { definitionFor, orderMapping, settingsFor, withSimulator } from '../helpers'
+import { startFailingProxy } from '../serve/fixtures'
 
 const subscriptions = [
   {
@@ -57,4 +57,30 @@ describe('a destination instance under a token expiry', () => {
         }
       })
   )
+})
+
+describe('starting a destination instance', () => {
+  it("gets a new token when the account's choices are refused with a token revoked since it was issued", () =>
+    withSimulator({}, async (simulator) => {
+      // The first list of event configurations is answered 401, as after a revocation.
+      let lists = 0
+      const firstList = ({ method, url }: { method: string; url: string }) =>
+        method === 'GET' && /eventConfigurations$/.test(url) && lists++ === 0
+      const proxy = await startFailingProxy(simulator, '', 401, firstList)
+      const instance = new DestinationInstance({
+        source: { definition: definitionFor({ apiUrl: proxy.apiUrl, tokenUrl: simulator.tokenUrl }) },
+        settings: settingsFor(simulator) as unknown as JSONObject,
+        subscriptions: [{ ...subscriptions[0], mapping: { ...orderMapping, eventUID: 'Order Placed' } }],
+        batch: { size: 10, bytes: 1_000_000 }
+      })
+      try {
+        const tokensBefore = simulator.state.stats.tokensIssued
+        const running = await instance.start()
+        await running.close()
+        expect(lists).toBeGreaterThan(1)
+        expect(simulator.state.stats.tokensIssued - tokensBefore).toBe(2)
+      } finally {
+        await proxy.close()
+      }
+    }))
 })

@@ -95,18 +95,20 @@ export async function post(
 }
 
 /**
- * A proxy in front of the simulator whose answers to the events call of `eventUID` are HTTP `failWith` while
- * `state.failing` is set: Listrak failing for one subscription.
+ * A proxy in front of the simulator whose answers to the events call of `eventUID` (or to the requests `fails`
+ * picks) are HTTP `failWith` while `state.failing` is set: Listrak failing for one subscription.
  */
 export async function startFailingProxy(
   simulator: RunningSimulator,
   eventUID: string,
-  failWith = 500
+  failWith = 500,
+  fails: (request: { method: string; url: string }) => boolean = ({ method, url }) =>
+    method === 'POST' && url.includes(eventUID)
 ): Promise<LocalServer & { state: { failing: boolean }; apiUrl: string }> {
   const state = { failing: true }
   const target = new URL(simulator.apiUrl)
   const server = await startLocalServer((request, response) => {
-    if (state.failing && request.method === 'POST' && request.url.includes(eventUID)) {
+    if (state.failing && fails(request)) {
       response.writeHead(failWith, { 'content-type': 'application/json' })
       return response.end(JSON.stringify({ status: failWith, message: 'Internal Server Error' }))
     }
