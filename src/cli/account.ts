@@ -111,7 +111,7 @@ export async function withConnection<T>(
 }
 
 /** Connects as the options say: flags win over the config file; credentials from the environment. */
-async function connectFromOptions(values: ConnectionValues, config?: InstanceFile): Promise<Connection> {
+export async function connectFromOptions(values: ConnectionValues, config?: InstanceFile): Promise<Connection> {
   const file = config ?? (values.config ? await loadConfigOrExit(values.config) : undefined)
   const endpoints: Partial<Endpoints> = { ...file?.endpoints }
   if (values['api-url']) endpoints.apiUrl = values['api-url']

@@ -7,10 +7,9 @@ import { setFlagsFromString } from 'node:v8'
 import { Backfill, totalsOf } from '../backfill'
 import type { BackfillReport } from '../backfill'
 import { ConfigError, registryRecipe, startCaptureProxy } from '../instance'
-import { destinationOf, loadConfigOrExit } from './account'
+import { connectFromOptions, destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
-import { connect } from './connection'
 import { showProgress } from './progress'
 
 /**
@@ -203,13 +202,7 @@ export const backfillCommand: Command = {
     const config = await loadConfigOrExit(values.config)
     const { slug } = destinationOf(config)
 
-    let connection
-    try {
-      connection = await connect(config.settings, { endpoints: config.endpoints, simulator: values.simulator })
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message)
-      throw error
-    }
+    const connection = await connectFromOptions({ simulator: values.simulator }, config)
     const dryRun = values['dry-run']
     const deadLetterPath =
       values['dead-letter'] ?? (dryRun ? 'listrak-dead-letters.dry-run.ndjson' : 'listrak-dead-letters.ndjson')

@@ -2,10 +2,9 @@ import { parseArgs } from 'node:util'
 import { ConfigError, RunFailure, registryRecipe } from '../instance'
 import { InProcessMemory, RedisMemory, jsonLines, redisUrlForLogs, startRelay } from '../serve'
 import type { DeliveryMemory } from '../serve'
-import { destinationOf, loadConfigOrExit } from './account'
+import { connectFromOptions, destinationOf, loadConfigOrExit } from './account'
 import { EXIT, UsageError } from './command'
 import type { Command } from './command'
-import { connect } from './connection'
 
 /** Where the relay's own secrets come from: the environment, never a file or a flag. */
 const RELAY_ENV = {
@@ -111,13 +110,7 @@ export const serveCommand: Command = {
       .filter(Boolean)
     const signingSecret = process.env[RELAY_ENV.signingSecret] || undefined
 
-    let connection
-    try {
-      connection = await connect(config.settings, { endpoints: config.endpoints, simulator: values.simulator })
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message)
-      throw error
-    }
+    const connection = await connectFromOptions({ simulator: values.simulator }, config)
     const log = jsonLines(process.stdout)
     let memory: DeliveryMemory
     try {
