@@ -6,6 +6,7 @@ import type {
   DestinationSource,
   DispatchStats,
   Item,
+  PreparationRecipe,
   RetryPolicy,
   Route,
   RunningInstance,
@@ -19,8 +20,11 @@ import { emptyCounts, Ledger } from './ledger/ledger'
 import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { WarningTally } from './ledger/warnings'
 import type { CommonWarning } from './ledger/warnings'
-import { readRecords } from './reading'
-import type { KeptRecord, SourceRecord } from './reading'
+import { Numbering, readPieces } from './reading'
+import type { KeptRecord, Numbered, Piece } from './reading'
+import { routed, taken } from './reading/prepare'
+import type { PreparedContent, TakenContent } from './reading/prepare'
+import type { LineContent } from './reading/content'
 import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
 import type { Checkpoint } from './state/checkpoint'
 import { configurationHash, inputIdentity, mismatch, newRunId } from './state/identity'
@@ -135,6 +139,14 @@ class TextItem implements BackfillItem {
   }
 }
 
+/** Worker threads parse and route the lines they are handed with `prepareLines`; so does this thread without them. */
+const PREPARATION: PreparationRecipe = {
+  module: require.resolve('./reading/prepare'),
+  exportName: 'prepareLines'
+}
+/** Chunks of lines being prepared in worker threads at once, ahead of the one the run takes next. */
+const PREPARING_AHEAD = 32
+
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
 /** A partial batch waits at most this long for more events (a slow stdin, a rare batch key). */
 const LINGER_MS = 1000
@@ -179,7 +191,7 @@ export class Backfill {
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
-    this.instance = new DestinationInstance(options)
+    this.instance = new DestinationInstance({ ...options, preparation: PREPARATION })
     this.names = this.instance.routes.map((route) => route.name)
     this.batcher = new Batcher(options.batch, (item) => item.batch)
   }
@@ -323,7 +335,16 @@ export class Backfill {
     // Records read ahead of the acknowledgments: enough for every request slot and the batch filling up. A
     // batch holds one subscription's events, so the window does not grow with the subscriptions.
     const window = (options.concurrency + 1) * options.batch.size
-    for await (const records of readRecords(
+    const numbering = new Numbering()
+    // Chunks whose lines are being parsed and routed (in worker threads, when there are some), taken in order.
+    const preparing: { pieces: Piece[]; lines: Promise<unknown[]> }[] = []
+    const ahead = running.parsesText ? PREPARING_AHEAD : 0
+    const takeNext = async (): Promise<void> => {
+      const { pieces, lines } = preparing.shift() as (typeof preparing)[number]
+      const records = this.number(pieces, (await lines) as LineContent<PreparedContent>[], numbering)
+      for (const record of records) this.take(record, resume)
+    }
+    for await (const pieces of readPieces(
       options.inputs.map((path) => ({ path })),
       {
         maxLineBytes: this.maxLineBytes,
@@ -332,22 +353,53 @@ export class Backfill {
       }
     )) {
       if (this.abortReason) break
-      for (const record of records) this.take(record, resume)
+      const lines = running.prepare(pieces.flatMap(({ content }) => (content.kind === 'line' ? [content] : [])))
+      // A run that stops leaves these unread: their failure is not news then.
+      lines.catch(() => undefined)
+      preparing.push({ pieces, lines })
+      while (preparing.length > ahead && !this.abortReason) await takeNext()
       while (ledger.pending > window && !this.abortReason) {
         if (dispatcher.busy === 0) this.drainBatches(0)
         await dispatcher.nextCompletion()
       }
     }
+    while (preparing.length > 0 && !this.abortReason) await takeNext()
     if (!this.abortReason) resume.check()
     this.drainBatches(0)
   }
 
-  private take(record: SourceRecord, resume: Resume): void {
+  /** The records of a chunk of pieces, numbered, their lines as prepared; JSON array elements are routed here. */
+  private number(
+    pieces: Piece[],
+    lines: LineContent<PreparedContent>[],
+    numbering: Numbering
+  ): Numbered<TakenContent>[] {
+    const keepEvents = !(this.running?.parsesText ?? false)
+    const records: Numbered<TakenContent>[] = []
+    let next = 0
+    for (const piece of pieces) {
+      const { content } = piece
+      if (content.kind !== 'line') {
+        numbering.add(piece, taken(routed(content, this.instance.routes, keepEvents)), records)
+        continue
+      }
+      const line = lines[next++]
+      numbering.add(
+        piece,
+        line.kind === 'elements'
+          ? { kind: 'elements', contents: line.contents.map((c) => taken(c)) }
+          : taken(line, content.text),
+        records
+      )
+    }
+    return records
+  }
+
+  private take(record: Numbered<TakenContent>, resume: Resume): void {
     const { content } = record
     if (resume.covers(record)) {
       // Finished before the crash: not sent again, but a repeat of it after the resume is still a repeat.
-      if (content.kind === 'event' && typeof content.event.messageId === 'string')
-        this.dedup.seen(content.event.messageId)
+      if (content.kind === 'event' && content.messageId !== undefined) this.dedup.seen(content.messageId)
       return
     }
     const ledger = this.ledger as Ledger
@@ -355,8 +407,7 @@ export class Backfill {
     const ticket = ledger.open(record)
     const doneBefore = resume.doneBefore(record)
     if (doneBefore === -1) {
-      if (content.kind === 'event' && typeof content.event.messageId === 'string')
-        this.dedup.seen(content.event.messageId)
+      if (content.kind === 'event' && content.messageId !== undefined) this.dedup.seen(content.messageId)
       return ledger.skip(ticket)
     }
     if (content.kind === 'blank') return ledger.blank(ticket)
@@ -365,26 +416,24 @@ export class Backfill {
         this.notRead.push({ file: this.options.inputs[record.input], where: record.where, ...content.rest })
       return ledger.unreadable(ticket, record, content.reason)
     }
-    const { event, only } = content
+    const { only, messageId, text, origin, event, keys } = content
     if (only !== undefined) this.replayed = true
     checkReplayedSubscription(only, this.names)
-    if (typeof event.messageId === 'string' && this.dedup.seen(event.messageId)) return ledger.duplicate(ticket)
-    let matched = 0
+    if (messageId !== undefined && this.dedup.seen(messageId)) return ledger.duplicate(ticket)
     // A replayed dead letter goes only to the subscription that rejected it.
-    for (const route of this.instance.routesOf(event, only)) matched |= 1 << route.index
+    const matched = only === undefined ? content.matched : content.matched & (1 << this.names.indexOf(only))
     const pending = ledger.route(ticket, matched, doneBefore ?? 0)
-    const { text, origin } = content
-    const parsesText = this.running?.parsesText ?? false
-    // Only what a dead letter writes, when worker threads parse the text: the parsed event is dropped here.
-    const kept: KeptRecord = parsesText ? { ...record, content: { kind: 'event', text, only, origin } } : record
+    // What a dead letter writes: the parsed event, when this thread keeps one, travels in the item alone.
+    const kept: KeptRecord = { ...record, content: { kind: 'event', text, only, origin } }
     for (const route of this.instance.routes) {
       if (!(pending & (1 << route.index))) continue
-      const key = `${route.index}:${route.batchKeyOf(event)}`
-      const item: BackfillItem = parsesText
-        ? new TextItem(ticket, kept, text, route, key)
-        : { ticket, record, event, text, attempts: 0, bytes: text.length, route, batch: key }
-      const batch = this.batcher.add(item)
-      if (batch) this.dispatcher?.dispatch(route, batch)
+      const batch = `${route.index}:${keys?.[route.index] ?? ''}`
+      const item: BackfillItem =
+        event === undefined
+          ? new TextItem(ticket, kept, text, route, batch)
+          : { ticket, record: kept, event, text, attempts: 0, bytes: text.length, route, batch }
+      const full = this.batcher.add(item)
+      if (full) this.dispatcher?.dispatch(route, full)
     }
   }
 

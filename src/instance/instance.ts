@@ -7,6 +7,8 @@ import type { BatchResult, Executor, Sendable } from './executors/executor'
 import { InThreadExecutor } from './executors/in-thread'
 import { WorkerPool } from './executors/worker-pool'
 import { checkAccount, checkInstance } from './preflight'
+import { preparationFrom } from './preparation'
+import type { PreparationRecipe } from './preparation'
 import { definitionFrom } from './recipe'
 import { withSharedRefresh } from './shared-refresh'
 import type { DefinitionRecipe } from './recipe'
@@ -26,6 +28,8 @@ export interface InstanceOptions {
   batch: BatchLimits
   /** How the batch size was given, for messages: `batching.size` (default) or `--batch-size`. */
   batchSizeKey?: string
+  /** The caller's first step on its events, run where they are parsed: see PreparationRecipe. */
+  preparation?: PreparationRecipe
 }
 
 /**
@@ -63,7 +67,7 @@ export class DestinationInstance {
    * source is a recipe and asks for some, else this thread.
    */
   async start(): Promise<RunningInstance> {
-    const { settings, source } = this.options
+    const { settings, source, preparation } = this.options
     const oauth = await this.checkAccount()
     const authenticated = { ...settings, oauth }
     const executor: Executor =
@@ -71,9 +75,15 @@ export class DestinationInstance {
         ? new WorkerPool(source.workers ?? 0, {
             recipe: source.recipe,
             settings: authenticated,
-            subscriptions: this.routes.map((route) => route.subscription)
+            routes: this.routes.map(({ name, subscription, batchKeys }) => ({ name, subscription, batchKeys })),
+            preparation
           })
-        : new InThreadExecutor(this.destination, authenticated)
+        : new InThreadExecutor(
+            this.destination,
+            authenticated,
+            this.routes,
+            preparation && preparationFrom(preparation)
+          )
     return new RunningInstance(executor)
   }
 }
@@ -89,6 +99,11 @@ export class RunningInstance {
 
   send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
     return this.executor.send(route, batch)
+  }
+
+  /** Runs the instance's preparation on `inputs`: in a worker thread when there are some. */
+  prepare(inputs: readonly unknown[]): Promise<unknown[]> {
+    return this.executor.prepare(inputs)
   }
 
   close(): Promise<void> {

@@ -15,6 +15,8 @@ export interface Route {
   index: number
   name: string
   subscription: SubscriptionSettings
+  /** The action's batch keys, from which `batchKeyOf` is built (a worker thread builds the route again from them). */
+  batchKeys: string[]
   /** Whether the subscription's trigger takes the event: decides which batches it joins. */
   matches(event: SegmentEvent): boolean
   /** The values of the action's batch keys in the event's payload, as one string. */
@@ -33,9 +35,30 @@ export function routeOf(index: number, name: string, subscription: SubscriptionS
     index,
     name,
     subscription,
+    batchKeys,
     matches: (event) => validate(trigger, event),
     batchKeyOf: batchKeyFunction(subscription.mapping, batchKeys)
   }
+}
+
+/** Which routes' triggers take an event, and the batch key it has in each. */
+export interface Routing {
+  /** Bit i: route i's trigger takes the event. */
+  matched: number
+  /** Route i's batch key, for the routes matched; left out when every one is '' (batch keys mapped to literals). */
+  keys?: string[]
+}
+
+export function routingOf(routes: readonly Route[], event: SegmentEvent): Routing {
+  let matched = 0
+  let keys: string[] | undefined
+  for (const route of routes) {
+    if (!route.matches(event)) continue
+    matched |= 1 << route.index
+    const key = route.batchKeyOf(event)
+    if (key !== '') (keys ??= routes.map(() => ''))[route.index] = key
+  }
+  return keys ? { matched, keys } : { matched }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { DeadLetterWriter } from './dead-letters'
 import { addChecksum, recordChecksum } from '../state/identity'
-import type { KeptRecord, SourceRecord } from '../reading/record'
+import type { KeptRecord } from '../reading/record'
 
 /** A record's place in the run: which input, which record. */
 export interface Position {
@@ -101,7 +101,7 @@ export class Ledger {
   }
 
   /** Registers a record as read; returns the ticket that settles it. */
-  open(record: SourceRecord): Ticket {
+  open(record: KeptRecord): Ticket {
     this.positions.push({ input: record.input, seq: record.seq })
     this.matched.push(0)
     this.done.push(0)
@@ -126,7 +126,7 @@ export class Ledger {
     this.close(ticket)
   }
 
-  unreadable(ticket: Ticket, record: SourceRecord, reason: string): void {
+  unreadable(ticket: Ticket, record: KeptRecord, reason: string): void {
     this.deadLetter(record, null, null, `${this.describe(record)}: ${reason}`)
     this.counts.read++
     this.counts.unreadable++
@@ -289,7 +289,7 @@ export function totalsOf(counts: LedgerCounts): { accepted: number; rejected: nu
 }
 
 /** A record's checksum, from the text a resume reads again. */
-export function checksumOf(record: SourceRecord): number {
+export function checksumOf(record: KeptRecord): number {
   const { content } = record
   if (content.kind === 'event') return recordChecksum(content.text)
   if (content.kind === 'unreadable') return recordChecksum(content.raw)

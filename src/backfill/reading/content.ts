@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { SegmentEvent } from '@segment/actions-core'
-import type { Origin, RecordContent } from './record'
+import type { LineText, Origin, RecordContent } from './record'
 
 const BLANK: RecordContent = { kind: 'blank' }
 
@@ -76,22 +76,27 @@ const eventContent = (event: Record<string, unknown>, text: string): RecordConte
   text
 })
 
-/** A line's JSON: a Segment batch payload's elements, or one record's content. */
-export type LineContent = RecordContent | { kind: 'batch'; elements: unknown[] }
+/** What a line holds: one record's content, or the records of its elements. */
+export type LineContent<C = RecordContent> = C | { kind: 'elements'; contents: C[] }
 
 /**
  * One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`), an
  * array of records when `arrayLines`, or a record.
  */
-export function lineContent(text: string, arrayLines = false): LineContent {
+export function lineContent({ text, arrayLines }: LineText): LineContent {
   const parsed = parseText(text)
   if (!('value' in parsed)) return parsed
   const { value } = parsed
-  if (arrayLines && Array.isArray(value)) return { kind: 'batch', elements: value as unknown[] }
+  if (arrayLines && Array.isArray(value)) return elementsContent(value as unknown[])
   if (isPlainObject(value) && Array.isArray(value.batch) && !isPlainObject(value.deadLetter))
-    return { kind: 'batch', elements: value.batch as unknown[] }
+    return elementsContent(value.batch as unknown[])
   return valueContent(value, text)
 }
+
+const elementsContent = (elements: unknown[]): LineContent => ({
+  kind: 'elements',
+  contents: elements.map((element) => valueContent(element, JSON.stringify(element)))
+})
 
 /** The raw line of a dead letter, read again as one record. */
 function textContent(text: string): RecordContent {

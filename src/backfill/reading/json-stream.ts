@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { valueContent } from './content'
-import type { RecordContent, SourceRecord } from './record'
+import type { Piece, RecordContent } from './record'
 import { UNREADABLE_PREFIX_BYTES } from './ndjson'
 
 export interface JsonStreamOptions {
@@ -28,7 +28,7 @@ const number = new Intl.NumberFormat('en-US')
 /**
  * Reads the elements of a JSON array (or of a batch payload's `batch` array) a chunk at a time, never
  * holding the document: a scanner finds each element's bytes (strings, escapes and nesting), and
- * JSON.parse reads them. seq is the element's ordinal from 1, `where` is `element N`. A trailing comma
+ * JSON.parse reads them. `where` is `element N`, N the element's ordinal from 1. A trailing comma
  * after the last element is tolerated.
  *
  * Anything that breaks the JSON (a syntax error, a line break inside a string, the input ending inside
@@ -40,7 +40,7 @@ export async function* readJsonElements(
   input: number,
   bytes: AsyncIterable<Buffer>,
   options: JsonStreamOptions
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<Piece[]> {
   const scanner = new DocumentScanner(input, options)
   for await (const chunk of bytes) {
     const records = scanner.push(chunk)
@@ -97,8 +97,8 @@ class DocumentScanner {
     this.batchFound = options.shape === 'array'
   }
 
-  push(chunk: Buffer): SourceRecord[] {
-    const records: SourceRecord[] = []
+  push(chunk: Buffer): Piece[] {
+    const records: Piece[] = []
     let i = 0
     while (i < chunk.length && !this.broken) {
       if (this.value) i = this.scanValue(chunk, i, records)
@@ -116,7 +116,7 @@ class DocumentScanner {
     return records
   }
 
-  finish(): SourceRecord[] {
+  finish(): Piece[] {
     if (!this.broken && this.value) {
       const what = this.value.keep === 'element' ? `inside element ${this.seq + 1}` : 'inside a value'
       this.fail(`the input ends ${what}: was it cut off?`, this.offset)
@@ -196,7 +196,7 @@ class DocumentScanner {
   }
 
   /** Scans the current value from chunk[i]; returns where the scan stopped (the value ended, or the chunk did). */
-  private scanValue(chunk: Buffer, i: number, records: SourceRecord[]): number {
+  private scanValue(chunk: Buffer, i: number, records: Piece[]): number {
     const value = this.value as Value
     const first = value.start === this.offset + i
     if (first) {
@@ -236,7 +236,7 @@ class DocumentScanner {
   }
 
   /** The current value ends at chunk[end - 1]; its bytes in this chunk start at `from`. */
-  private endValue(chunk: Buffer, from: number, end: number, records: SourceRecord[]): number {
+  private endValue(chunk: Buffer, from: number, end: number, records: Piece[]): number {
     const value = this.value as Value
     this.hold(value, chunk.subarray(from, end))
     const text = Buffer.concat(value.parts)
@@ -250,7 +250,7 @@ class DocumentScanner {
         : this.elementContent(text, value)
       if (content) {
         this.seq++
-        records.push({ input: this.input, seq: this.seq, where: `element ${this.seq}`, content })
+        records.push({ input: this.input, where: `element ${this.seq}`, content })
         this.expect = 'element-next'
       }
     }
@@ -321,7 +321,7 @@ class DocumentScanner {
     broken.keptBytes += part.length
   }
 
-  private brokenRecord(broken: Break): SourceRecord {
+  private brokenRecord(broken: Break): Piece {
     const bytes = this.offset - broken.from
     const raw = Buffer.concat(broken.kept)
     const kept = raw.length === bytes ? 'all kept here' : `the first ${number.format(raw.length)} kept here`
@@ -331,7 +331,6 @@ class DocumentScanner {
         : `; the rest of the input, ${number.format(bytes)} bytes from byte ${number.format(broken.from)}, is not read (${kept})`
     return {
       input: this.input,
-      seq: this.seq + 1,
       where: broken.where,
       content: {
         kind: 'unreadable',
@@ -351,9 +350,8 @@ const overlongContent = (prefix: Buffer, limit: number): RecordContent => ({
   truncated: true
 })
 
-const noBatchRecord = (input: number): SourceRecord => ({
+const noBatchRecord = (input: number): Piece => ({
   input,
-  seq: 1,
   where: 'the document',
   content: {
     kind: 'unreadable',

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { lineContent, valueContent } from './content'
-import type { SourceRecord } from './record'
+import type { Piece } from './record'
 
 export interface NdjsonOptions {
   /** Lines longer than this are unreadable records, and are never held in memory whole. */
@@ -17,31 +16,27 @@ export const UNREADABLE_PREFIX_BYTES = 200
 const hasBom = (body: Buffer): boolean => body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf
 
 /**
- * Reads NDJSON: one record per line, or one per element of a line that is a Segment batch payload
- * (or a JSON array, with `arrayLines`).
+ * Reads NDJSON lines, unparsed: each holds one record, or one per element of a line that is a Segment batch
+ * payload (or a JSON array, with `arrayLines`).
  * Line numbers count every line, blank ones too, so that a dead letter or a checkpoint names the line
- * a person sees in an editor. Records are yielded a chunk of input at a time. Memory stays bounded by
+ * a person sees in an editor. Lines are yielded a chunk of input at a time. Memory stays bounded by
  * the chunk size plus `maxLineBytes`, whatever the input holds.
  */
 export async function* readNdjson(
   input: number,
   bytes: AsyncIterable<Buffer>,
   options: NdjsonOptions
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<Piece[]> {
   const { maxLineBytes, arrayLines = false } = options
   let line = 0
-  let seq = 0
   let carry: Buffer[] = []
   let carryBytes = 0
   let overlong = false
 
-  const finishLine = (piece: Buffer, records: SourceRecord[]): void => {
+  const finishLine = (bytes: Buffer, pieces: Piece[]): void => {
     line++
-    const whole = carryBytes > 0 ? Buffer.concat([...carry, piece]) : piece
-    const record = (where: string, content: SourceRecord['content']): void => {
-      seq++
-      records.push({ input, seq, where, content })
-    }
+    const whole = carryBytes > 0 ? Buffer.concat([...carry, bytes]) : bytes
+    const record = (where: string, content: Piece['content']): void => void pieces.push({ input, where, content })
     const where = `line ${line}`
     if (overlong || whole.length > maxLineBytes) {
       const raw = Buffer.from(whole.subarray(0, UNREADABLE_PREFIX_BYTES))
@@ -55,20 +50,14 @@ export async function* readNdjson(
       const reason = 'line is not valid UTF-8'
       return record(where, { kind: 'unreadable', reason, raw: Buffer.from(body), truncated: false })
     }
-    const content = lineContent(body.toString('utf8'), arrayLines)
-    if (content.kind !== 'batch') return record(where, content)
-    const { elements } = content
-    for (let index = 0; index < elements.length; index++) {
-      const element = elements[index]
-      record(`${where}, element ${index + 1}`, valueContent(element, JSON.stringify(element)))
-    }
+    record(where, { kind: 'line', text: body.toString('utf8'), arrayLines })
   }
 
   for await (const chunk of bytes) {
-    const records: SourceRecord[] = []
+    const pieces: Piece[] = []
     let start = 0
     for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      finishLine(chunk.subarray(start, newline), records)
+      finishLine(chunk.subarray(start, newline), pieces)
       carry = []
       carryBytes = 0
       overlong = false
@@ -87,12 +76,12 @@ export async function* readNdjson(
         carryBytes += rest.length
       }
     }
-    if (records.length > 0) yield records
+    if (pieces.length > 0) yield pieces
   }
   // A final line without a newline is still a line.
   if (carryBytes > 0 || overlong) {
-    const records: SourceRecord[] = []
-    finishLine(Buffer.alloc(0), records)
-    if (records.length > 0) yield records
+    const pieces: Piece[] = []
+    finishLine(Buffer.alloc(0), pieces)
+    yield pieces
   }
 }

@@ -29,6 +29,25 @@ export type RecordContent =
       origin?: Origin
     }
 
+/** An NDJSON line as read, not parsed yet: one record, or the elements of a batch payload (or, with `arrayLines`, of an array). */
+export interface LineText {
+  kind: 'line'
+  text: string
+  arrayLines: boolean
+}
+
+/**
+ * What a reader finds, before records are numbered: a line whose JSON is parsed later (in a worker thread, when
+ * the backfill has some), or a record's content (unreadable bytes; a JSON array's element, parsed by the scanner
+ * that finds where it ends).
+ */
+export interface Piece {
+  input: number
+  /** `line 12`, `element 5`: a line's elements add `, element N`. */
+  where: string
+  content: LineText | RecordContent
+}
+
 /** One record of an input: an NDJSON line, or one element of a JSON array or batch payload. */
 export interface SourceRecord {
   input: number

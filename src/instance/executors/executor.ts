@@ -20,5 +20,7 @@ export interface Executor {
   /** Whether it parses each event's `text` itself (worker threads): then a caller need not keep the parsed event. */
   readonly parsesText: boolean
   send(route: Route, batch: readonly Sendable[]): Promise<BatchResult>
+  /** Runs the instance's preparation (see PreparationRecipe) on `inputs`, where the events are parsed. */
+  prepare(inputs: readonly unknown[]): Promise<unknown[]>
   close(): Promise<void>
 }

@@ -1,6 +1,7 @@
 import type { JSONObject } from '@segment/actions-core'
 import type { AnyDestination } from '../any-destination'
 import { deliver } from '../deliver'
+import type { Preparation } from '../preparation'
 import type { Route } from '../routes'
 import type { BatchResult, Executor, Sendable } from './executor'
 
@@ -10,7 +11,9 @@ export class InThreadExecutor implements Executor {
 
   constructor(
     private readonly destination: AnyDestination,
-    private readonly settings: JSONObject
+    private readonly settings: JSONObject,
+    private readonly routes: readonly Route[],
+    private readonly preparation: Preparation | undefined
   ) {}
 
   async send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
@@ -21,6 +24,11 @@ export class InThreadExecutor implements Executor {
       batch.map((item) => item.event)
     )
     return { outcomes, ...takeResponses(this.destination) }
+  }
+
+  prepare(inputs: readonly unknown[]): Promise<unknown[]> {
+    if (!this.preparation) return Promise.reject(new Error('The instance was started without a preparation'))
+    return Promise.resolve(this.preparation(inputs, this.routes, false))
   }
 
   close(): Promise<void> {

@@ -1,21 +1,36 @@
 // What the main thread and a worker thread say to each other.
 import type { JSONObject } from '@segment/actions-core'
 import type { BatchResult } from './executor'
+import type { PreparationRecipe } from '../preparation'
 import type { DefinitionRecipe } from '../recipe'
 import type { SubscriptionSettings } from '../routes'
+
+/** What a worker builds a route from (functions do not cross threads). */
+export interface RouteRecipe {
+  name: string
+  subscription: SubscriptionSettings
+  batchKeys: string[]
+}
 
 export interface WorkerInit {
   recipe: DefinitionRecipe
   settings: JSONObject
-  subscriptions: SubscriptionSettings[]
+  routes: RouteRecipe[]
+  preparation?: PreparationRecipe
 }
 
-export interface WorkerRequest {
-  id: number
-  /** The route's index in `WorkerInit.subscriptions`. */
-  subscription: number
-  /** The events' JSON: strings cross threads far faster than objects, and parsing them there uses that core. */
-  texts: string[]
-}
+export type WorkerRequest =
+  | {
+      kind: 'send'
+      id: number
+      /** The route's index in `WorkerInit.routes`. */
+      route: number
+      /** The events' JSON: strings cross threads far faster than objects, and parsing them there uses that core. */
+      texts: string[]
+    }
+  | { kind: 'prepare'; id: number; inputs: unknown[] }
 
-export type WorkerResponse = ({ id: number } & BatchResult) | { id: number; error: { name: string; message: string } }
+export type WorkerResponse =
+  | ({ id: number } & BatchResult)
+  | { id: number; prepared: unknown[] }
+  | { id: number; error: { name: string; message: string } }

@@ -6,7 +6,7 @@ import type { BatchResult, Executor, Sendable } from './executor'
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol'
 
 interface Pending {
-  resolve(result: BatchResult): void
+  resolve(response: WorkerResponse): void
   reject(error: Error): void
 }
 
@@ -49,14 +49,23 @@ export class WorkerPool implements Executor {
     })
   }
 
-  send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
+  async send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
+    const texts = batch.map((item) => item.text ?? JSON.stringify(item.event))
+    return (await this.request({ kind: 'send', id: this.nextId++, route: route.index, texts })) as BatchResult
+  }
+
+  async prepare(inputs: readonly unknown[]): Promise<unknown[]> {
+    const response = await this.request({ kind: 'prepare', id: this.nextId++, inputs: inputs as unknown[] })
+    return (response as { prepared: unknown[] }).prepared
+  }
+
+  /** Hands the request to the worker with the fewest in hand. */
+  private request(request: WorkerRequest): Promise<WorkerResponse> {
     if (this.failure) return Promise.reject(this.failure)
     const least = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
-    const id = this.nextId++
-    const texts = batch.map((item) => item.text ?? JSON.stringify(item.event))
     return new Promise((resolve, reject) => {
-      least.pending.set(id, { resolve, reject })
-      least.worker.postMessage({ id, subscription: route.index, texts } satisfies WorkerRequest)
+      least.pending.set(request.id, { resolve, reject })
+      least.worker.postMessage(request)
     })
   }
 

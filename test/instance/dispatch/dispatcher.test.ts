@@ -9,6 +9,7 @@ const route: Route = {
   index: 0,
   name: 'Orders',
   subscription: { subscribe: 'type = "track"', partnerAction: 'sendCustomEvent', mapping: {} },
+  batchKeys: [],
   matches: () => true,
   batchKeyOf: () => ''
 }
