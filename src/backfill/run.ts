@@ -21,8 +21,8 @@ import type { LedgerCounts, Position, Ticket } from './ledger/ledger'
 import { WarningTally } from './ledger/warnings'
 import type { CommonWarning } from './ledger/warnings'
 import { Numbering, readPieces } from './reading'
-import type { KeptRecord, Numbered, Piece } from './reading'
-import { routed, taken } from './reading/prepare'
+import type { KeptRecord, Line, Numbered, Piece } from './reading'
+import { packLines, routed, taken } from './reading/prepare'
 import type { PreparedContent, TakenContent } from './reading/prepare'
 import type { LineContent } from './reading/content'
 import { CheckpointWriter, readCheckpoint } from './state/checkpoint'
@@ -117,35 +117,36 @@ interface BackfillItem extends Item {
 }
 
 /**
- * An event for worker threads, which parse its text: the parsed event is not kept in flight (less to promote
+ * An event for worker threads, which parse its JSON: the parsed event is not kept in flight (less to promote
  * and to hold); asked for, it is parsed again.
  */
-class TextItem implements BackfillItem {
+class JsonItem implements BackfillItem {
   attempts = 0
   readonly bytes: number
 
   constructor(
     readonly ticket: Ticket,
     readonly record: KeptRecord,
-    readonly text: string,
+    readonly json: Buffer,
     readonly route: Route,
     readonly batch: string
   ) {
-    this.bytes = text.length
+    this.bytes = json.length
   }
 
   get event(): SegmentEvent {
-    return JSON.parse(this.text) as SegmentEvent
+    return JSON.parse(this.json.toString('utf8')) as SegmentEvent
   }
 }
 
-/** Worker threads parse and route the lines they are handed with `prepareLines`; so does this thread without them. */
+/** Worker threads parse and route the lines they are handed with `preparePacked`; so does this thread without them. */
 const PREPARATION: PreparationRecipe = {
   module: require.resolve('./reading/prepare'),
-  exportName: 'prepareLines'
+  exportName: 'preparePacked'
 }
+const NO_LINES: Promise<unknown[]> = Promise.resolve([])
 /** Chunks of lines being prepared in worker threads at once, ahead of the one the run takes next. */
-const PREPARING_AHEAD = 32
+const PREPARING_AHEAD = 8
 
 const DEFAULT_MAX_LINE_BYTES = 1 << 20
 /** A partial batch waits at most this long for more events (a slow stdin, a rare batch key). */
@@ -188,11 +189,14 @@ export class Backfill {
   private replayed = false
   /** The subscriptions' names, in their order: bit i of a ledger mask is names[i]. */
   private readonly names: string[]
+  /** Each subscription's batch when its batch keys are literals (the same for every event). */
+  private readonly literalBatches: string[]
 
   /** Checks the instance against the destination: a ConfigError names every problem, before anything is read. */
   constructor(private readonly options: BackfillOptions) {
     this.instance = new DestinationInstance({ ...options, preparation: PREPARATION })
     this.names = this.instance.routes.map((route) => route.name)
+    this.literalBatches = this.instance.routes.map((route) => `${route.index}:`)
     this.batcher = new Batcher(options.batch, (item) => item.batch)
   }
 
@@ -353,7 +357,10 @@ export class Backfill {
       }
     )) {
       if (this.abortReason) break
-      const lines = running.prepare(pieces.flatMap(({ content }) => (content.kind === 'line' ? [content] : [])))
+      const chunk: Line[] = []
+      for (const { content } of pieces) if (content.kind === 'line') chunk.push(content)
+      const lines =
+        chunk.length > 0 ? running.prepare([packLines(chunk)]).then(([packed]) => packed as unknown[]) : NO_LINES
       // A run that stops leaves these unread: their failure is not news then.
       lines.catch(() => undefined)
       preparing.push({ pieces, lines })
@@ -388,7 +395,7 @@ export class Backfill {
         piece,
         line.kind === 'elements'
           ? { kind: 'elements', contents: line.contents.map((c) => taken(c)) }
-          : taken(line, content.text),
+          : taken(line, content.bytes),
         records
       )
     }
@@ -416,7 +423,7 @@ export class Backfill {
         this.notRead.push({ file: this.options.inputs[record.input], where: record.where, ...content.rest })
       return ledger.unreadable(ticket, record, content.reason)
     }
-    const { only, messageId, text, origin, event, keys } = content
+    const { only, messageId, json, origin, event, keys } = content
     if (only !== undefined) this.replayed = true
     checkReplayedSubscription(only, this.names)
     if (messageId !== undefined && this.dedup.seen(messageId)) return ledger.duplicate(ticket)
@@ -424,14 +431,19 @@ export class Backfill {
     const matched = only === undefined ? content.matched : content.matched & (1 << this.names.indexOf(only))
     const pending = ledger.route(ticket, matched, doneBefore ?? 0)
     // What a dead letter writes: the parsed event, when this thread keeps one, travels in the item alone.
-    const kept: KeptRecord = { ...record, content: { kind: 'event', text, only, origin } }
+    const kept: KeptRecord = {
+      input: record.input,
+      seq: record.seq,
+      where: record.where,
+      content: { kind: 'event', json, only, origin }
+    }
     for (const route of this.instance.routes) {
       if (!(pending & (1 << route.index))) continue
-      const batch = `${route.index}:${keys?.[route.index] ?? ''}`
+      const batch = keys === undefined ? this.literalBatches[route.index] : `${route.index}:${keys[route.index]}`
       const item: BackfillItem =
         event === undefined
-          ? new TextItem(ticket, kept, text, route, batch)
-          : { ticket, record: kept, event, text, attempts: 0, bytes: text.length, route, batch }
+          ? new JsonItem(ticket, kept, json, route, batch)
+          : { ticket, record: kept, event, json, attempts: 0, bytes: json.length, route, batch }
       const full = this.batcher.add(item)
       if (full) this.dispatcher?.dispatch(route, full)
     }

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { DeadLetterWriter } from './dead-letters'
-import { addChecksum, recordChecksum } from '../state/identity'
-import type { KeptRecord } from '../reading/record'
+import { addChecksum, jsonChecksum, recordChecksum } from '../state/identity'
+import type { KeptRecord, SourceRecord } from '../reading/record'
 
 /** A record's place in the run: which input, which record. */
 export interface Position {
@@ -101,7 +101,7 @@ export class Ledger {
   }
 
   /** Registers a record as read; returns the ticket that settles it. */
-  open(record: KeptRecord): Ticket {
+  open(record: KeptRecord | SourceRecord): Ticket {
     this.positions.push({ input: record.input, seq: record.seq })
     this.matched.push(0)
     this.done.push(0)
@@ -258,7 +258,7 @@ export class Ledger {
     const { content } = record
     const kept =
       content.kind === 'event'
-        ? { raw: content.text }
+        ? { raw: content.json.toString('utf8') }
         : content.kind === 'unreadable' && !isUtf8(content.raw)
           ? { rawBase64: content.raw.toString('base64') }
           : { raw: content.kind === 'unreadable' ? content.raw.toString('utf8') : '' }
@@ -289,9 +289,9 @@ export function totalsOf(counts: LedgerCounts): { accepted: number; rejected: nu
 }
 
 /** A record's checksum, from the text a resume reads again. */
-export function checksumOf(record: KeptRecord): number {
+export function checksumOf(record: KeptRecord | SourceRecord): number {
   const { content } = record
-  if (content.kind === 'event') return recordChecksum(content.text)
+  if (content.kind === 'event') return 'json' in content ? jsonChecksum(content.json) : recordChecksum(content.text)
   if (content.kind === 'unreadable') return recordChecksum(content.raw)
   return recordChecksum('')
 }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { SegmentEvent } from '@segment/actions-core'
-import type { LineText, Origin, RecordContent } from './record'
+import type { Origin, RecordContent } from './record'
 
 const BLANK: RecordContent = { kind: 'blank' }
 
@@ -83,7 +83,7 @@ export type LineContent<C = RecordContent> = C | { kind: 'elements'; contents: C
  * One NDJSON line (already checked to be UTF-8): blank, a batch payload (`{"batch": [...], ...}`), an
  * array of records when `arrayLines`, or a record.
  */
-export function lineContent({ text, arrayLines }: LineText): LineContent {
+export function lineContent(text: string, arrayLines: boolean): LineContent {
   const parsed = parseText(text)
   if (!('value' in parsed)) return parsed
   const { value } = parsed

@@ -5,11 +5,11 @@ import { readJsonElements } from './json-stream'
 import { readNdjson } from './ndjson'
 import { Numbering } from './numbering'
 import type { Numbered } from './numbering'
-import type { InputSpec, Piece, RecordContent, SourceRecord } from './record'
+import type { InputSpec, Line, Piece, RecordContent, SourceRecord } from './record'
 import { openBytes } from './source'
 import type { SourceOptions } from './source'
 
-export type { InputSpec, KeptRecord, LineText, Origin, Piece, RecordContent, SourceRecord } from './record'
+export type { InputSpec, KeptRecord, Line, Origin, Piece, RecordContent, SourceRecord } from './record'
 export { Numbering } from './numbering'
 export type { Numbered } from './numbering'
 
@@ -30,10 +30,12 @@ export async function* readRecords(inputs: InputSpec[], options: ReadOptions): A
   for await (const pieces of readPieces(inputs, options)) {
     const records: Numbered<RecordContent>[] = []
     for (const piece of pieces)
-      numbering.add(piece, piece.content.kind === 'line' ? lineContent(piece.content) : piece.content, records)
+      numbering.add(piece, piece.content.kind === 'line' ? lineOf(piece.content) : piece.content, records)
     if (records.length > 0) yield records
   }
 }
+
+const lineOf = ({ bytes, arrayLines }: Line) => lineContent(bytes.toString('utf8'), arrayLines)
 
 /**
  * Reads the inputs as readRecords does, but leaves NDJSON lines unparsed, for a caller that parses them

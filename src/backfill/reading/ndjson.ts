@@ -50,7 +50,7 @@ export async function* readNdjson(
       const reason = 'line is not valid UTF-8'
       return record(where, { kind: 'unreadable', reason, raw: Buffer.from(body), truncated: false })
     }
-    record(where, { kind: 'line', text: body.toString('utf8'), arrayLines })
+    record(where, { kind: 'line', bytes: body, arrayLines })
   }
 
   for await (const chunk of bytes) {

@@ -6,32 +6,61 @@ import type { Route, Routing } from '../../instance/routes'
 import type { Preparation } from '../../instance/preparation'
 import { lineContent } from './content'
 import type { LineContent } from './content'
-import type { LineText, Origin, RecordContent } from './record'
+import type { Line, Origin, RecordContent } from './record'
+
+/** Lines of one input in one buffer, so that they cross to a worker thread in one copy; line i ends at ends[i]. */
+export interface PackedLines {
+  bytes: Uint8Array
+  ends: number[]
+  arrayLines: boolean
+}
 
 /** An event as the backfill takes it: what routing and deduplication need, and what a dead letter writes. */
 export interface RoutedEvent extends Routing {
   kind: 'event'
-  /** The record's JSON. A worker thread leaves it out when it is its line's text, which the reader has. */
+  /** The record's JSON, left out when it is its line's (which the reader has): not a batch payload's element. */
   text?: string
   only?: string
   origin?: Origin
   /** The event's messageId, when it is a string. */
   messageId?: string
-  /** The parsed event, when it was prepared in the thread that sends it (none: a worker parses the text again). */
+  /** The parsed event, when it was prepared in the thread that sends it (none: a worker parses it again). */
   event?: SegmentEvent
 }
 
 export type PreparedContent = Exclude<RecordContent, { kind: 'event' }> | RoutedEvent
 
-/** A record's content as the backfill takes it, its text restored. */
-export type TakenContent = Exclude<RecordContent, { kind: 'event' }> | (RoutedEvent & { text: string })
+/** A record's content as the backfill takes it: an event's JSON as UTF-8 bytes. */
+export type TakenContent = Exclude<RecordContent, { kind: 'event' }> | (RoutedEvent & { json: Buffer })
 
-/** Parses NDJSON lines and routes their events (see PreparationRecipe): in a worker thread, or in this one. */
-export const prepareLines: Preparation<LineText, LineContent<PreparedContent>> = (lines, routes, inWorker) =>
-  lines.map((line) => {
-    const content = lineContent(line)
-    if (content.kind !== 'elements') return routed(content, routes, !inWorker, line.text)
-    return { kind: 'elements', contents: content.contents.map((element) => routed(element, routes, !inWorker)) }
+/** The lines of one input, packed for preparePacked. */
+export function packLines(lines: readonly Line[]): PackedLines {
+  const ends: number[] = []
+  let end = 0
+  for (const { bytes } of lines) ends.push((end += bytes.length))
+  return {
+    bytes: Buffer.concat(
+      lines.map(({ bytes }) => bytes),
+      end
+    ),
+    ends,
+    arrayLines: lines[0]?.arrayLines ?? false
+  }
+}
+
+/** Parses packed NDJSON lines and routes their events (see PreparationRecipe): in a worker thread, or in this one. */
+export const preparePacked: Preparation<PackedLines, LineContent<PreparedContent>[]> = (packs, routes, inWorker) =>
+  packs.map(({ bytes: view, ends, arrayLines }) => {
+    // A Buffer that crossed threads is a Uint8Array.
+    const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+    let start = 0
+    return ends.map((end) => {
+      const text = bytes.toString('utf8', start, end)
+      start = end
+      const content = lineContent(text, arrayLines)
+      if (content.kind !== 'elements') return routed(content, routes, !inWorker, text)
+      return { kind: 'elements', contents: content.contents.map((element) => routed(element, routes, !inWorker)) }
+    })
   })
 
 /** A record's content with its event routed; `keepEvent` keeps the parsed event. */
@@ -44,7 +73,7 @@ export function routed(
   if (content.kind !== 'event') return content
   const { event, text, only, origin } = content
   const prepared: RoutedEvent = { kind: 'event', ...routingOf(routes, event) }
-  if (keepEvent || text !== lineText) prepared.text = text
+  if (text !== lineText) prepared.text = text
   if (keepEvent) prepared.event = event
   if (only !== undefined) prepared.only = only
   if (origin !== undefined) prepared.origin = origin
@@ -53,14 +82,16 @@ export function routed(
 }
 
 /**
- * A prepared content as the backfill takes it: the text a worker left out restored from its line (in place: the
- * content is the caller's own), and bytes that crossed threads (a Uint8Array then) a Buffer again.
+ * A prepared content as the backfill takes it (in place: the content is the caller's own): an event's JSON as
+ * bytes, its line's when it is the line's; bytes that crossed threads (a Uint8Array then) a Buffer again.
  */
-export function taken(content: PreparedContent, lineText?: string): TakenContent {
+export function taken(content: PreparedContent, line?: Buffer): TakenContent {
   if (content.kind === 'event') {
-    content.text ??= lineText
-    if (content.text === undefined) throw new Error('an event prepared without its text')
-    return content as TakenContent
+    const json = content.text === undefined ? line : Buffer.from(content.text)
+    if (json === undefined) throw new Error('an event prepared without its JSON')
+    const event = content as RoutedEvent & { json: Buffer }
+    event.json = json
+    return event
   }
   if (content.kind === 'unreadable' && !Buffer.isBuffer(content.raw)) {
     const { buffer, byteOffset, byteLength } = content.raw as Uint8Array

@@ -29,10 +29,13 @@ export type RecordContent =
       origin?: Origin
     }
 
-/** An NDJSON line as read, not parsed yet: one record, or the elements of a batch payload (or, with `arrayLines`, of an array). */
-export interface LineText {
+/**
+ * An NDJSON line as read (UTF-8, checked), not parsed yet: one record, or the elements of a batch payload (or,
+ * with `arrayLines`, of an array). `bytes` is a view of the chunk read: off the V8 heap.
+ */
+export interface Line {
   kind: 'line'
-  text: string
+  bytes: Buffer
   arrayLines: boolean
 }
 
@@ -45,7 +48,7 @@ export interface Piece {
   input: number
   /** `line 12`, `element 5`: a line's elements add `, element N`. */
   where: string
-  content: LineText | RecordContent
+  content: Line | RecordContent
 }
 
 /** One record of an input: an NDJSON line, or one element of a JSON array or batch payload. */
@@ -63,10 +66,11 @@ export interface SourceRecord {
 
 /**
  * What is kept of a record while its event is in flight: where it is, and what a dead letter writes. An
- * event's parsed form is not needed for that, and worker threads parse its text themselves.
+ * event's parsed form is not needed for that, and worker threads parse it themselves; its JSON is kept as UTF-8
+ * bytes (`json`), off the V8 heap, so that the young generation's collections do not copy it again and again.
  */
 export interface KeptRecord extends Omit<SourceRecord, 'content'> {
-  content: Exclude<RecordContent, { kind: 'event' }> | { kind: 'event'; text: string; only?: string; origin?: Origin }
+  content: Exclude<RecordContent, { kind: 'event' }> | { kind: 'event'; json: Buffer; only?: string; origin?: Origin }
 }
 
 export interface InputSpec {

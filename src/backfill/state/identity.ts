@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { createHash, randomUUID } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { open } from 'node:fs/promises'
@@ -115,6 +116,12 @@ export function mismatch(saved: RunIdentity, current: RunIdentity, checkpointPat
  */
 export function recordChecksum(content: string | Buffer): number {
   return (content.length % 2 ** 16) * 2 ** 32 + crc32(content)
+}
+
+/** recordChecksum of the text whose UTF-8 is `json`, without decoding it unless it is not ASCII. */
+export function jsonChecksum(json: Buffer): number {
+  const length = isAscii(json) ? json.length : json.toString('utf8').length
+  return (length % 2 ** 16) * 2 ** 32 + crc32(json)
 }
 
 /** Sums of checksums stay exact integers: modulo 2^48. */

@@ -2,7 +2,7 @@ import type { Checkpoint } from './checkpoint'
 import { ConfigError } from '../../instance'
 import { addChecksum } from './identity'
 import { checksumOf } from '../ledger/ledger'
-import type { KeptRecord } from '../reading/record'
+import type { KeptRecord, SourceRecord } from '../reading/record'
 
 /** Finished by the run before a crash: wholly (-1), or for the subscriptions of a mask. */
 type DoneBefore = number
@@ -33,7 +33,7 @@ export class Resume {
   }
 
   /** True for a record at or before the watermark: finished and counted by the run before. */
-  covers(record: KeptRecord): boolean {
+  covers(record: KeptRecord | SourceRecord): boolean {
     const position = this.checkpoint?.position
     if (this.checked || !position) return false
     if (record.input < position.input || (record.input === position.input && record.seq <= position.seq)) {
@@ -45,7 +45,7 @@ export class Resume {
   }
 
   /** What the run before finished of a record beyond the watermark; each is handed back once. */
-  doneBefore(record: KeptRecord): DoneBefore | undefined {
+  doneBefore(record: KeptRecord | SourceRecord): DoneBefore | undefined {
     if (this.finished.size === 0) return undefined
     const key = `${record.input}:${record.seq}`
     const done = this.finished.get(key)

@@ -2,10 +2,10 @@ import type { SegmentEvent } from '@segment/actions-core'
 import type { Outcome } from '../outcome'
 import type { Route } from '../routes'
 
-/** An event as an executor takes it: parsed, and its JSON text when the caller has it (worker threads take text). */
+/** An event as an executor takes it: parsed, and its JSON as UTF-8 when the caller has it (worker threads take it). */
 export interface Sendable {
   readonly event: SegmentEvent
-  readonly text?: string
+  readonly json?: Buffer
 }
 
 /** A batch's outcomes, one per event in order, and the HTTP requests it took (token requests included). */

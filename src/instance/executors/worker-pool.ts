@@ -50,8 +50,12 @@ export class WorkerPool implements Executor {
   }
 
   async send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
-    const texts = batch.map((item) => item.text ?? JSON.stringify(item.event))
-    return (await this.request({ kind: 'send', id: this.nextId++, route: route.index, texts })) as BatchResult
+    const jsons = batch.map((item) => item.json ?? Buffer.from(JSON.stringify(item.event)))
+    const ends: number[] = []
+    let end = 0
+    for (const json of jsons) ends.push((end += json.length))
+    const json = Buffer.concat(jsons, end)
+    return (await this.request({ kind: 'send', id: this.nextId++, route: route.index, json, ends })) as BatchResult
   }
 
   async prepare(inputs: readonly unknown[]): Promise<unknown[]> {

@@ -32,7 +32,9 @@ port.on('message', (request: WorkerRequest) => {
     }
     return
   }
-  const events = request.texts.map((text) => JSON.parse(text) as SegmentEvent)
+  const { json, ends } = request
+  const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength)
+  const events = ends.map((end, index) => JSON.parse(bytes.toString('utf8', ends[index - 1] ?? 0, end)) as SegmentEvent)
   deliver(destination, settings, routes[request.route].subscription, events).then(
     (outcomes) =>
       port.postMessage({ id: request.id, outcomes, ...takeResponses(destination) } satisfies WorkerResponse),

@@ -1,7 +1,5 @@
 import { routeOf } from '../../../src/instance/routes'
-import { prepareLines, taken } from '../../../src/backfill/reading/prepare'
-import type { PreparedContent } from '../../../src/backfill/reading/prepare'
-import type { LineText } from '../../../src/backfill/reading'
+import { packLines, preparePacked, taken } from '../../../src/backfill/reading/prepare'
 
 const mapping = { eventUID: 'e-1' }
 const routes = [
@@ -9,23 +7,39 @@ const routes = [
   routeOf(1, 'Any track', { subscribe: 'type = "track"', partnerAction: 'send', mapping }, [])
 ]
 const order = { type: 'track', event: 'Order Completed', messageId: 'm-1' }
-const line = (value: unknown, arrayLines = false): LineText => ({
-  kind: 'line',
-  text: JSON.stringify(value),
-  arrayLines
-})
+/** Lines as a worker thread (`inWorker`) or this thread prepares them, packed as they cross threads. */
+const prepared = (texts: string[], inWorker: boolean) =>
+  preparePacked(
+    [packLines(texts.map((text) => ({ kind: 'line', bytes: Buffer.from(text), arrayLines: false })))],
+    routes,
+    inWorker
+  )[0]
+const prepareLines = (values: unknown[], inWorker: boolean) =>
+  prepared(
+    values.map((value) => JSON.stringify(value)),
+    inWorker
+  )
 
-describe('prepareLines', () => {
-  it('routes each event and gives its messageId; a worker leaves out the text its line already is, and the event', () => {
-    const [inWorker] = prepareLines([line(order)], routes, true)
+describe('preparePacked', () => {
+  it('routes each event and gives its messageId, but not the text its line is; this thread keeps the event', () => {
+    const [inWorker] = prepareLines([order], true)
     expect(inWorker).toEqual({ kind: 'event', matched: 0b11, messageId: 'm-1' })
-    const [here] = prepareLines([line(order)], routes, false)
-    expect(here).toEqual({ kind: 'event', matched: 0b11, messageId: 'm-1', text: JSON.stringify(order), event: order })
+    const [here] = prepareLines([order], false)
+    expect(here).toEqual({ kind: 'event', matched: 0b11, messageId: 'm-1', event: order })
+  })
+
+  it('reads each packed line between its ends, multi-byte characters included', () => {
+    const events = [{ ...order, messageId: 'é-1' }, order, { ...order, messageId: '日本-3' }]
+    expect(prepareLines(events, true).map((content) => content.kind === 'event' && content.messageId)).toEqual([
+      'é-1',
+      'm-1',
+      '日本-3'
+    ])
   })
 
   it('gives a batch payload its elements, each with its own text, and keeps what a replayed dead letter says', () => {
     const page = { type: 'page', messageId: 7 }
-    const [batch] = prepareLines([line({ batch: [order, page] })], routes, true)
+    const [batch] = prepareLines([{ batch: [order, page] }], true)
     expect(batch).toEqual({
       kind: 'elements',
       contents: [
@@ -36,7 +50,7 @@ describe('prepareLines', () => {
     })
     const origin = { file: 'a.ndjson', where: 'line 3', seq: 3 }
     const letter = { deadLetter: { subscription: 'Orders', ...origin }, raw: JSON.stringify(order) }
-    const [replayed] = prepareLines([line(letter)], routes, true)
+    const [replayed] = prepareLines([letter], true)
     expect(replayed).toEqual({
       kind: 'event',
       matched: 0b11,
@@ -48,19 +62,16 @@ describe('prepareLines', () => {
   })
 
   it('reads blank lines, broken JSON and values that are not events as the reader always has', () => {
-    const prepared = prepareLines(
-      [{ kind: 'line', text: '  ', arrayLines: false }, { kind: 'line', text: '{"a', arrayLines: false }, line([1])],
-      routes,
-      true
-    )
-    expect(prepared.map((content) => content.kind)).toEqual(['blank', 'unreadable', 'unreadable'])
+    const contents = prepared(['  ', '{"a', '[1]'], true)
+    expect(contents.map((content) => content.kind)).toEqual(['blank', 'unreadable', 'unreadable'])
   })
 })
 
 describe('taken', () => {
-  it('restores the text a worker left out from the line, and makes bytes that crossed threads a Buffer again', () => {
-    const event: PreparedContent = { kind: 'event', matched: 1 }
-    expect(taken(event, '{"type":"track"}')).toMatchObject({ text: '{"type":"track"}' })
+  it('gives an event the bytes of its line, or of its own text, and makes bytes that crossed threads a Buffer', () => {
+    const line = Buffer.from('{"type":"track"}')
+    expect(taken({ kind: 'event', matched: 1 }, line)).toMatchObject({ json: line })
+    expect(taken({ kind: 'event', matched: 1, text: '{"é":1}' }, line)).toMatchObject({ json: Buffer.from('{"é":1}') })
     const raw = new Uint8Array(Buffer.from('{"a'))
     const unreadable = taken({ kind: 'unreadable', reason: 'r', raw: raw as Buffer, truncated: false })
     expect(Buffer.isBuffer(unreadable.kind === 'unreadable' && unreadable.raw)).toBe(true)
@@ -68,6 +79,6 @@ describe('taken', () => {
   })
 
   it('refuses an event that has no text at all', () => {
-    expect(() => taken({ kind: 'event', matched: 1 })).toThrow('without its text')
+    expect(() => taken({ kind: 'event', matched: 1 })).toThrow('without its JSON')
   })
 })
