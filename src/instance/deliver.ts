@@ -50,10 +50,13 @@ export async function deliver(
   return events.map((_, index) => outcomeOf(entries[index]))
 }
 
+/** The outcome of most events, one object for all of them: frozen, so that a change throws instead of spreading. */
+const ACCEPTED: Outcome = Object.freeze({ kind: 'accepted', warnings: Object.freeze([]) as unknown as string[] })
+
 function outcomeOf(entry: MultiStatusEntry | undefined): Outcome {
   if (!entry) return { kind: 'failed', status: 500, reason: 'the destination returned no result for this event' }
   const { status, errormessage, errorreporter, body } = entry
-  if (isSuccess(status)) return { kind: 'accepted', warnings: warningsIn(body) }
+  if (isSuccess(status)) return acceptedWith(body)
   if (status === 400 && errormessage === NOT_SUBSCRIBED && errorreporter === 'INTEGRATIONS') return { kind: 'filtered' }
   const reason = errormessage ?? `HTTP ${status}`
   // A 401 here came after actions-core refreshed the token: retrying will not help.
@@ -62,9 +65,11 @@ function outcomeOf(entry: MultiStatusEntry | undefined): Outcome {
 }
 
 /** A destination may report what it left out of an accepted event as `body.warnings`, a list of strings. */
-function warningsIn(body: unknown): string[] {
+function acceptedWith(body: unknown): Outcome {
   const warnings = (body as { warnings?: unknown } | null | undefined)?.warnings
-  return Array.isArray(warnings) ? warnings.map(String) : []
+  return Array.isArray(warnings) && warnings.length > 0
+    ? { kind: 'accepted', warnings: warnings.map(String) }
+    : ACCEPTED
 }
 
 /**

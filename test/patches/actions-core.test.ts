@@ -1,9 +1,9 @@
 /**
  * patches/@segment+actions-core+3.170.0.patch makes actions-core do less work per event (each path string
- * parsed once, copies built without `delete`, common types told without new strings). It must not change
- * what actions-core does: these properties compare the patched package with a pristine copy of the same
- * version (the `actions-core-pristine` alias, which patch-package leaves alone) over generated mappings
- * and events.
+ * parsed once, copies built without `delete`, no second copy of the objects the mapping kit builds itself, common
+ * types told without new strings). It must not change what actions-core does: these properties compare the
+ * patched package with a pristine copy of the same version (the `actions-core-pristine` alias, which
+ * patch-package leaves alone) over generated mappings and events.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -179,6 +179,30 @@ describe('the patched actions-core', () => {
             )
           )
         expect(batch(transformBatch)).toEqual(batch(pristineKit.transformBatch))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("transformBatch: payloads share no object with the events (what the action changes is the payload's own)", () => {
+    const objectsIn = (value: unknown, found = new Set<object>()): Set<object> => {
+      if (typeof value === 'object' && value !== null && !found.has(value)) {
+        found.add(value)
+        for (const item of Object.values(value)) objectsIn(item, found)
+      }
+      return found
+    }
+    fc.assert(
+      fc.property(mappingText, fc.array(eventText, { minLength: 1, maxLength: 3 }), (mapping, texts) => {
+        const events = texts.map(parse)
+        let payloads: unknown
+        try {
+          payloads = transformBatch(parse(mapping), events)
+        } catch {
+          return
+        }
+        const shared = [...objectsIn(payloads)].filter((object) => objectsIn(events).has(object))
+        expect(shared).toEqual([])
       }),
       { numRuns: 1000 }
     )

@@ -92,8 +92,14 @@ function digitsAt(text: string, from: number, length: number): number {
 function fromIsoString(text: string): Coerced {
   // Most dates are canonical: checked without a match array and its strings, read digit by digit.
   if (CANONICAL_UTC.test(text)) {
-    const at = (from: number, length: number) => digitsAt(text, from, length)
-    const valid = isCalendarMoment(at(0, 4), at(5, 2), at(8, 2), at(11, 2), at(14, 2), at(17, 2))
+    const valid = isCalendarMoment(
+      digitsAt(text, 0, 4),
+      digitsAt(text, 5, 2),
+      digitsAt(text, 8, 2),
+      digitsAt(text, 11, 2),
+      digitsAt(text, 14, 2),
+      digitsAt(text, 17, 2)
+    )
     return valid ? done(text) : fail('not a valid calendar date')
   }
   const match = ISO_DATE_PATTERN.exec(text)

@@ -82,10 +82,10 @@ const oneOf =
   (value) =>
     typeof value === 'string' && values.includes(value)
 /** An object whose listed keys pass their checks; other keys are not looked at. */
-const shape =
-  (checks: Record<string, Check>): Check =>
-  (value) =>
-    isObject(value) && Object.keys(checks).every((key) => checks[key](value[key]))
+const shape = (checks: Record<string, Check>): Check => {
+  const keys = Object.keys(checks)
+  return (value) => isObject(value) && keys.every((key) => checks[key](value[key]))
+}
 
 const isMeta = shape({
   statusCode: optional(isInteger),

@@ -1,6 +1,6 @@
 import { getErrorCodeFromHttpStatus } from '@segment/actions-core'
 import type { ErrorCodes, JSONLikeObject } from '@segment/actions-core'
-import type { EventPostResponse, Identifier, ListrakEvent, RecipientDetail } from './contract'
+import type { EventPostResponse, Identifier, IdentifierType, ListrakEvent, RecipientDetail } from './contract'
 
 /**
  * The statuses worth sending again: a timeout, the rate limit and the server errors that pass.
@@ -112,16 +112,19 @@ function mapAccepted(
   groups: RecipientDetail[],
   unnamed: (event: ListrakEvent) => EventResult
 ): EventResult[] {
-  const firstGroup = new Map<string, RecipientDetail>()
+  // By type, then lower-cased value: no key string is built for each identifier.
+  const firstGroup = new Map<IdentifierType, Map<string, RecipientDetail>>()
   for (const group of groups) {
-    for (const identifier of group.identifiers) {
-      const key = identifierKey(identifier)
-      if (!firstGroup.has(key)) firstGroup.set(key, group)
+    for (const { identifierType, identifierValue } of group.identifiers) {
+      let byValue = firstGroup.get(identifierType)
+      if (!byValue) firstGroup.set(identifierType, (byValue = new Map<string, RecipientDetail>()))
+      const value = identifierValue.toLowerCase()
+      if (!byValue.has(value)) byValue.set(value, group)
     }
   }
   return events.map((event) => {
-    for (const identifier of event.identifiers) {
-      const group = firstGroup.get(identifierKey(identifier))
+    for (const { identifierType, identifierValue } of event.identifiers) {
+      const group = firstGroup.get(identifierType)?.get(identifierValue.toLowerCase())
       if (group) return { ok: true, status: group.statusCode, sent: event, body: group }
     }
     return unnamed(event)

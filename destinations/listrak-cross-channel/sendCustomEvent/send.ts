@@ -67,8 +67,13 @@ const BODY_SUFFIX = ']}'
 interface PreparedEvent {
   index: number
   event: ListrakEvent
-  json: string
   warnings: string[]
+}
+
+/** The events of one request and its body. */
+interface Chunk {
+  items: PreparedEvent[]
+  body: string
 }
 
 /**
@@ -128,43 +133,60 @@ async function sendToEvent(
     }
     const event: ListrakEvent = { identifiers: identifiers.identifiers, dataFields: dataFields.dataFields }
     // A mapped key the schema lacks (a typo, say) is left out, as Listrak would discard it: say so.
-    const ignored = dataFields.ignored.map(
-      (key) => `dataFields.${key} is not a field of the event configuration's schema; it was left out.`
-    )
-    const warnings = ignored.length > 0 ? [...identifiers.warnings, ...ignored] : identifiers.warnings
-    prepared.push({ index, event, json: JSON.stringify(event), warnings })
+    const warnings =
+      dataFields.ignored.length > 0
+        ? [
+            ...identifiers.warnings,
+            ...dataFields.ignored.map(
+              (key) => `dataFields.${key} is not a field of the event configuration's schema; it was left out.`
+            )
+          ]
+        : identifiers.warnings
+    prepared.push({ index, event, warnings })
   }
 
   const maxBytes = payloads[indices[0]].batch_bytes ?? DEFAULT_BATCH_BYTES
   for (const chunk of chunkByBytes(prepared, maxBytes, results)) {
     const chunkResults = await postEvents(request, endpoints, target.eventUID, chunk)
-    chunk.forEach((item, k) => (results[item.index] = withWarnings(chunkResults[k], item.warnings)))
+    chunk.items.forEach((item, k) => (results[item.index] = withWarnings(chunkResults[k], item.warnings)))
   }
 }
 
-/** Splits events into request bodies of at most `maxBytes`; an event too large on its own fails alone. */
-function chunkByBytes(prepared: PreparedEvent[], maxBytes: number, results: EventResult[]): PreparedEvent[][] {
-  const chunks: PreparedEvent[][] = []
-  let chunk: PreparedEvent[] = []
+/**
+ * Splits events into request bodies of at most `maxBytes`; an event too large on its own fails alone. Most
+ * batches fit in one body: it is written in one go, and each event is written on its own only when it does not.
+ */
+function chunkByBytes(prepared: PreparedEvent[], maxBytes: number, results: EventResult[]): Chunk[] {
+  if (prepared.length === 0) return []
+  const whole = JSON.stringify({ events: prepared.map((item) => item.event) })
+  if (Buffer.byteLength(whole) <= maxBytes) return [{ items: prepared, body: whole }]
+
+  const chunks: Chunk[] = []
+  let items: PreparedEvent[] = []
+  let jsons: string[] = []
+  const push = () => chunks.push({ items, body: BODY_PREFIX + jsons.join(',') + BODY_SUFFIX })
   let size = BODY_PREFIX.length + BODY_SUFFIX.length
   for (const item of prepared) {
-    const bytes = Buffer.byteLength(item.json)
+    const json = JSON.stringify(item.event)
+    const bytes = Buffer.byteLength(json)
     if (bytes + BODY_PREFIX.length + BODY_SUFFIX.length > maxBytes) {
       results[item.index] = failure(413, `The event is ${bytes} bytes as JSON, more than batch_bytes (${maxBytes}).`, {
         sent: item.event
       })
       continue
     }
-    const added = bytes + (chunk.length > 0 ? 1 : 0)
-    if (chunk.length > 0 && size + added > maxBytes) {
-      chunks.push(chunk)
-      chunk = []
+    const added = bytes + (items.length > 0 ? 1 : 0)
+    if (items.length > 0 && size + added > maxBytes) {
+      push()
+      items = []
+      jsons = []
       size = BODY_PREFIX.length + BODY_SUFFIX.length
     }
-    size += chunk.length > 0 ? bytes + 1 : bytes
-    chunk.push(item)
+    size += items.length > 0 ? bytes + 1 : bytes
+    items.push(item)
+    jsons.push(json)
   }
-  if (chunk.length > 0) chunks.push(chunk)
+  if (items.length > 0) push()
   return chunks
 }
 
@@ -172,16 +194,16 @@ async function postEvents(
   request: RequestClient,
   endpoints: Endpoints,
   eventUID: string,
-  chunk: PreparedEvent[]
+  chunk: Chunk
 ): Promise<EventResult[]> {
-  const events = chunk.map((item) => item.event)
+  const events = chunk.items.map((item) => item.event)
   let response
   try {
     response = await request(eventsUrl(endpoints, eventUID), {
       ...API_REQUEST_OPTIONS,
       method: 'post',
       headers: { 'content-type': 'application/json' },
-      body: BODY_PREFIX + chunk.map((item) => item.json).join(',') + BODY_SUFFIX
+      body: chunk.body
     })
   } catch (error) {
     const result = failureFromError(error)

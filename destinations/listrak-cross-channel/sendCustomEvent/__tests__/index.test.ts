@@ -236,6 +236,34 @@ describe('sendCustomEvent performBatch', () => {
     })
   })
 
+  it('sends a batch that fits batch_bytes to the byte as one body, and splits it when it is one byte over', async () => {
+    // Two bytes a character in UTF-8: the bound is in bytes, not characters.
+    const events = [order({ email: 'a@example.com', order_id: 'é'.repeat(600) }), order({ email: 'b@example.com' })]
+    const sent = events.map((event) => ({
+      identifiers: [{ identifierType: 'EmailAddress', identifierValue: (event.properties as JSONObject).email }],
+      dataFields: { orderId: (event.properties as JSONObject).order_id }
+    }))
+    const bytes = Buffer.byteLength(JSON.stringify({ events: sent }))
+    const bodiesAt = async (batchBytes: number) => {
+      nock.cleanAll()
+      schemaAnswer()
+      const bodies: unknown[] = []
+      nock(API)
+        .post(`${BASE}/eventConfigurations/${EVENT_UID}/events`, (body) => bodies.push(body) > 0)
+        .times(2)
+        .reply(200, { data: [], meta: { statusCode: 200 } })
+      await testDestination.testBatchAction('sendCustomEvent', {
+        events,
+        mapping: { ...mapping, batch_bytes: batchBytes },
+        settings: freshSettings(),
+        auth
+      })
+      return bodies
+    }
+    expect(await bodiesAt(bytes)).toEqual([{ events: sent }])
+    expect(await bodiesAt(bytes - 1)).toEqual([{ events: [sent[0]] }, { events: [sent[1]] }])
+  })
+
   it('reports a whole-request 429 on every event, as retryable', async () => {
     schemaAnswer()
     nock(API).post(`${BASE}/eventConfigurations/${EVENT_UID}/events`).reply(429, {})
