@@ -49,9 +49,9 @@ export class DestinationInstance {
     this.routes = checkInstance(this.destination, options)
   }
 
-  /** The routes of the subscriptions whose triggers take the event; `only` names the one subscription it may go to. */
-  routesOf(event: SegmentEvent, only?: string): Route[] {
-    return this.routes.filter((route) => (only === undefined || only === route.name) && route.matches(event))
+  /** The routes of the subscriptions whose triggers take the event. */
+  routesOf(event: SegmentEvent): Route[] {
+    return this.routes.filter((route) => route.matches(event))
   }
 
   /**
