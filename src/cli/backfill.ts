@@ -71,10 +71,12 @@ function wholeNumber(value: string, option: string): number {
 /**
  * V8 lets the old generation grow to about 4 times what survived the last full GC before it collects
  * again. A backfill promotes each in-flight event and drops it soon after, so that headroom fills with
- * garbage: 75-100 MB of old space at the peak for 20-25 MB live. Growing by at most 3 times cuts peak RSS
- * by about 40 MB for no CPU we could measure (README, "Performance"). V8 reads it at each full GC.
+ * garbage: 75-100 MB of old space at the peak for 20-25 MB live; and events promoted while a full GC marks
+ * count as live for it, so that an unlucky one sets the limit from 70 MB. Growing by at most 2.5 times keeps
+ * peak RSS at 176-180 MB where 3 times gave 190-320 MB, for about 1.4 µs an event of GC (README, "Performance").
+ * V8 reads it at each full GC.
  */
-const HEAP_GROWING_PERCENT = 200
+const HEAP_GROWING_PERCENT = 150
 
 function positiveInteger(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined
