@@ -2,9 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
 
-/** How far back the rate of successes is measured when a 429 sets the pace. */
-const RATE_WINDOW_MS = 5000
-
 /**
  * Bounded concurrency (p-limit) that finds the rate an API will take, since Listrak answers 429
  * without a Retry-After. Two controls, both additive-increase, multiplicative-decrease:
@@ -77,15 +74,11 @@ export class AdaptiveLimiter {
     if (!this.stopped) this.limit.concurrency = Math.max(1, Math.floor(level))
   }
 
-  /**
-   * Successes per second over the last few seconds (0 with fewer than two). Not the last second alone: a lull in
-   * answers (slots waiting out a backoff) left one success there, and a pace of one request a second, which
-   * narrowing per success takes a thousand successes to undo.
-   */
+  /** Successes per second over the last second (or since the first success, early in a run). */
   private recentRate(): number {
     const now = this.now()
-    const recent = this.recentSuccesses.filter((time) => time > now - RATE_WINDOW_MS)
-    if (recent.length < 2) return 0
+    const recent = this.recentSuccesses.filter((time) => time > now - 1000)
+    if (recent.length < 2) return recent.length
     return ((recent.length - 1) * 1000) / Math.max(1, recent[recent.length - 1] - recent[0])
   }
 }

@@ -52,15 +52,4 @@ describe('AdaptiveLimiter', () => {
     for (let i = 0; i < 50; i++) limiter.succeeded()
     expect(limiter.pace).toBeGreaterThan(10 / 1.1)
   })
-
-  it('paces from the successes of the last seconds, not from one lone success after a lull', () => {
-    let now = 0
-    const limiter = new AdaptiveLimiter(4, () => now)
-    for (; now <= 4000; now += 200) limiter.succeeded() // five a second
-    now = 4800
-    limiter.succeeded() // the one answer of a lull
-    now = 5000
-    limiter.throttled()
-    expect(limiter.pace).toBeGreaterThan(4)
-  })
 })
