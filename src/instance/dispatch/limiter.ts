@@ -57,7 +57,10 @@ export class AdaptiveLimiter {
   throttled(): void {
     this.setLevel(Math.max(1, this.level / 2))
     const rate = this.recentRate()
-    this.gap = this.gap > 0 ? this.gap * 1.1 : rate > 0 ? 1000 / rate : 100
+    // Without a measured rate (a 429 before two successes), no pace is guessed: a guess too slow takes hundreds
+    // of successes to loosen. The halved concurrency holds until a later 429 paces from the rate measured then.
+    if (this.gap > 0) this.gap *= 1.1
+    else if (rate > 0) this.gap = 1000 / rate
     this.nextStart = this.now() + this.gap
   }
 
@@ -74,11 +77,11 @@ export class AdaptiveLimiter {
     if (!this.stopped) this.limit.concurrency = Math.max(1, Math.floor(level))
   }
 
-  /** Successes per second over the last second (or since the first success, early in a run). */
+  /** Successes per second over the last second (0 with fewer than two: no rate is known). */
   private recentRate(): number {
     const now = this.now()
     const recent = this.recentSuccesses.filter((time) => time > now - 1000)
-    if (recent.length < 2) return recent.length
+    if (recent.length < 2) return 0
     return ((recent.length - 1) * 1000) / Math.max(1, recent[recent.length - 1] - recent[0])
   }
 }

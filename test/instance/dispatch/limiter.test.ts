@@ -52,4 +52,19 @@ describe('AdaptiveLimiter', () => {
     for (let i = 0; i < 50; i++) limiter.succeeded()
     expect(limiter.pace).toBeGreaterThan(10 / 1.1)
   })
+
+  it('sets no pace from a 429 before a rate is known, and paces from the rate measured at the next one', () => {
+    let now = 0
+    const limiter = new AdaptiveLimiter(4, () => now)
+    limiter.succeeded() // one success: no rate yet
+    limiter.throttled()
+    expect(limiter.pace).toBeUndefined()
+    expect(limiter.concurrency).toBe(2)
+    for (let i = 0; i < 10; i++) {
+      now += 50
+      limiter.succeeded()
+    }
+    limiter.throttled()
+    expect(limiter.pace).toBeCloseTo(20, 5) // one success every 50 ms
+  })
 })
