@@ -9,6 +9,9 @@ export interface Numbered<C> {
   content: C
 }
 
+const isElements = <C>(value: LineContent<C>): value is { kind: 'elements'; contents: C[] } =>
+  (value as { kind?: unknown }).kind === 'elements'
+
 /**
  * Numbers the records of pieces in the order read, once each piece's content is known (a line's, once it is
  * parsed): a line of elements gives a record per element, named `line N, element K`.
@@ -18,8 +21,6 @@ export class Numbering {
 
   add<C>(piece: Piece, content: LineContent<C>, into: Numbered<C>[]): void {
     const { input, where } = piece
-    const isElements = (value: LineContent<C>): value is { kind: 'elements'; contents: C[] } =>
-      (value as { kind?: unknown }).kind === 'elements'
     if (!isElements(content)) {
       into.push({ input, seq: this.next(input), where, content })
       return

@@ -4,14 +4,14 @@ import type { SegmentEvent } from '@segment/actions-core'
 import { routingOf } from '../../instance/routes'
 import type { Route, Routing } from '../../instance/routes'
 import type { Preparation } from '../../instance/preparation'
+import { pack, unpackTexts } from '../../instance/executors/packing'
+import type { Packed } from '../../instance/executors/packing'
 import { lineContent } from './content'
 import type { LineContent } from './content'
 import type { Line, Origin, RecordContent } from './record'
 
-/** Lines of one input in one buffer, so that they cross to a worker thread in one copy; line i ends at ends[i]. */
-export interface PackedLines {
-  bytes: Uint8Array
-  ends: number[]
+/** Lines of one input, packed to cross to a worker thread in one copy. */
+export interface PackedLines extends Packed {
   arrayLines: boolean
 }
 
@@ -34,34 +34,20 @@ export type PreparedContent = Exclude<RecordContent, { kind: 'event' }> | Routed
 export type TakenContent = Exclude<RecordContent, { kind: 'event' }> | (RoutedEvent & { json: Buffer })
 
 /** The lines of one input, packed for preparePacked. */
-export function packLines(lines: readonly Line[]): PackedLines {
-  const ends: number[] = []
-  let end = 0
-  for (const { bytes } of lines) ends.push((end += bytes.length))
-  return {
-    bytes: Buffer.concat(
-      lines.map(({ bytes }) => bytes),
-      end
-    ),
-    ends,
-    arrayLines: lines[0]?.arrayLines ?? false
-  }
-}
+export const packLines = (lines: readonly Line[]): PackedLines => ({
+  ...pack(lines.map(({ bytes }) => bytes)),
+  arrayLines: lines[0]?.arrayLines ?? false
+})
 
 /** Parses packed NDJSON lines and routes their events (see PreparationRecipe): in a worker thread, or in this one. */
 export const preparePacked: Preparation<PackedLines, LineContent<PreparedContent>[]> = (packs, routes, inWorker) =>
-  packs.map(({ bytes: view, ends, arrayLines }) => {
-    // A Buffer that crossed threads is a Uint8Array.
-    const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
-    let start = 0
-    return ends.map((end) => {
-      const text = bytes.toString('utf8', start, end)
-      start = end
-      const content = lineContent(text, arrayLines)
+  packs.map((packed) =>
+    unpackTexts(packed).map((text) => {
+      const content = lineContent(text, packed.arrayLines)
       if (content.kind !== 'elements') return routed(content, routes, !inWorker, text)
       return { kind: 'elements', contents: content.contents.map((element) => routed(element, routes, !inWorker)) }
     })
-  })
+  )
 
 /** A record's content with its event routed; `keepEvent` keeps the parsed event. */
 export function routed(

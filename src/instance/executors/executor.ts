@@ -17,7 +17,7 @@ export interface BatchResult {
 
 /** Runs `Destination.onBatch` for one subscription's batch: in this thread, or in worker threads. */
 export interface Executor {
-  /** Whether it parses each event's `text` itself (worker threads): then a caller need not keep the parsed event. */
+  /** Whether it parses each event's JSON itself (worker threads): then a caller need not keep the parsed event. */
   readonly parsesText: boolean
   send(route: Route, batch: readonly Sendable[]): Promise<BatchResult>
   /** Runs the instance's preparation (see PreparationRecipe) on `inputs`, where the events are parsed. */

@@ -1,6 +1,7 @@
 // What the main thread and a worker thread say to each other.
 import type { JSONObject } from '@segment/actions-core'
 import type { BatchResult } from './executor'
+import type { Packed } from './packing'
 import type { PreparationRecipe } from '../preparation'
 import type { DefinitionRecipe } from '../recipe'
 import type { SubscriptionSettings } from '../routes'
@@ -25,12 +26,8 @@ export type WorkerRequest =
       id: number
       /** The route's index in `WorkerInit.routes`. */
       route: number
-      /**
-       * The events' JSON, as UTF-8 in one buffer (event i ends at ends[i]): bytes cross threads far faster than
-       * objects, and parsing them there uses that core.
-       */
-      json: Uint8Array
-      ends: number[]
+      /** The events' JSON: bytes cross threads far faster than objects, and parsing them there uses that core. */
+      events: Packed
     }
   | { kind: 'prepare'; id: number; inputs: unknown[] }
 

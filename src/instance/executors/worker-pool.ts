@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads'
 import { RunFailure } from '../preflight'
 import type { Route } from '../routes'
 import type { BatchResult, Executor, Sendable } from './executor'
+import { pack } from './packing'
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol'
 
 interface Pending {
@@ -60,12 +61,8 @@ export class WorkerPool implements Executor {
   }
 
   async send(route: Route, batch: readonly Sendable[]): Promise<BatchResult> {
-    const jsons = batch.map((item) => item.json ?? Buffer.from(JSON.stringify(item.event)))
-    const ends: number[] = []
-    let end = 0
-    for (const json of jsons) ends.push((end += json.length))
-    const json = Buffer.concat(jsons, end)
-    return (await this.request({ kind: 'send', id: this.nextId++, route: route.index, json, ends })) as BatchResult
+    const events = pack(batch.map((item) => item.json ?? Buffer.from(JSON.stringify(item.event))))
+    return (await this.request({ kind: 'send', id: this.nextId++, route: route.index, events })) as BatchResult
   }
 
   async prepare(inputs: readonly unknown[]): Promise<unknown[]> {

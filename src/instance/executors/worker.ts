@@ -9,6 +9,7 @@ import { definitionFrom } from '../recipe'
 import { routeOf } from '../routes'
 import { withSharedRefresh } from '../shared-refresh'
 import { takeResponses } from './in-thread'
+import { unpackTexts } from './packing'
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol'
 
 const { recipe, settings, routes: recipes, preparation } = workerData as WorkerInit
@@ -32,9 +33,7 @@ port.on('message', (request: WorkerRequest) => {
     }
     return
   }
-  const { json, ends } = request
-  const bytes = Buffer.from(json.buffer, json.byteOffset, json.byteLength)
-  const events = ends.map((end, index) => JSON.parse(bytes.toString('utf8', ends[index - 1] ?? 0, end)) as SegmentEvent)
+  const events = unpackTexts(request.events).map((text) => JSON.parse(text) as SegmentEvent)
   deliver(destination, settings, routes[request.route].subscription, events).then(
     (outcomes) =>
       port.postMessage({ id: request.id, outcomes, ...takeResponses(destination) } satisfies WorkerResponse),
